@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="ApiResponse")
+
+
+@_attrs_define
+class ApiResponse:
+    """
+    Attributes:
+        code (int | None | Unset): Response status code
+
+            - **200**: Success - Request has been processed successfully
+            - **401**: Unauthorized - Authentication credentials are missing or invalid
+            - **402**: Insufficient Credits - Account does not have enough credits to perform the operation
+            - **404**: Not Found - The requested resource or endpoint does not exist
+            - **422**: Validation Error - The request parameters failed validation checks
+            - **429**: Rate Limited - Request limit has been exceeded for this resource
+            - **455**: Service Unavailable - System is currently undergoing maintenance
+            - **500**: Server Error - An unexpected error occurred while processing the request
+            - **501**: Generation Failed - Content generation task failed
+            - **505**: Feature Disabled - The requested feature is currently disabled
+        msg (None | str | Unset): Response message, error description when failed
+    """
+
+    code: int | None | Unset = UNSET
+    msg: None | str | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        code: int | None | Unset
+        if isinstance(self.code, Unset):
+            code = UNSET
+        else:
+            code = self.code
+
+        msg: None | str | Unset
+        if isinstance(self.msg, Unset):
+            msg = UNSET
+        else:
+            msg = self.msg
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({})
+        if code is not UNSET:
+            field_dict["code"] = code
+        if msg is not UNSET:
+            field_dict["msg"] = msg
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+
+        def _parse_code(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        code = _parse_code(d.pop("code", UNSET))
+
+        def _parse_msg(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        msg = _parse_msg(d.pop("msg", UNSET))
+
+        api_response = cls(
+            code=code,
+            msg=msg,
+        )
+
+        api_response.additional_properties = d
+        return api_response
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

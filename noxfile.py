@@ -1,0 +1,61 @@
+"""Every routine job of the project: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nox
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["tests", "lint", "typecheck"]
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+
+def _install(session: nox.Session, *groups: str, extras: str = "cli,server,testing") -> None:
+    """Install the project (editable, with ``extras``) and the named dependency groups."""
+    session.install("-e", f".[{extras}]")
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+def _npm_ci(session: nox.Session) -> None:
+    """Install the pinned Prism from package-lock.json, into node_modules/ only."""
+    if shutil.which("npm") is None:
+        session.error("npm is missing: install Node.js 20 or newer; the contract tests run Prism")
+    session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The whole suite: units, properties, the drift check and the Prism contract tests."""
+    _install(session, "test")
+    _npm_ci(session)
+    session.run("pytest", *session.posargs, env={"SORA2_REQUIRE_PRISM": "1"})
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """Ruff's lint and format checks (the generated client is excluded)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the wrapper, tests and benchmarks; the generated client on its own."""
+    _install(session, "typecheck")
+    session.run("mypy")
+    session.run("mypy", "--config-file=", "--python-version=3.11", "generated_client/sora2_characters_api")
+
+
+@nox.session(python="3.11")
+def generate(session: nox.Session) -> None:
+    """Bundle openapi/ and regenerate generated_client/sora2_characters_api from it."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "generate"))
+    session.run("python", "openapi/generate.py")
