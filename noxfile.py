@@ -1,4 +1,4 @@
-"""Every routine job of the project: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``."""
+"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``bench``."""
 
 from __future__ import annotations
 

@@ -94,10 +94,10 @@ def bundle_strict(sources: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for name in SOURCES:
         doc = _localize_refs(sources[name])
         path_servers = doc["servers"] if doc["servers"] != bundled["servers"] else None
-        for path, item in doc["paths"].items():
+        for path, source_item in doc["paths"].items():
             if path in bundled["paths"]:
                 raise BundleError(f"{name}: path {path} is defined twice")
-            item = copy.deepcopy(item)
+            item = copy.deepcopy(source_item)
             if path_servers is not None:
                 item["servers"] = path_servers
             bundled["paths"][path] = item
@@ -142,8 +142,10 @@ def _relax(schema: Any, *, nullable: bool = True) -> Any:
         return schema
     if "$ref" in schema:
         return {"allOf": [schema], "nullable": True} if nullable else schema
-    relaxed = {key: value for key, value in schema.items() if key not in STRICT_KEYWORDS and key != "example"}
-    if any(key in relaxed for key in ("oneOf", "anyOf")) or "type" not in relaxed and "allOf" not in relaxed:
+    relaxed = {key: value for key, value in schema.items() if key not in (*STRICT_KEYWORDS, "example")}
+    if any(key in relaxed for key in ("oneOf", "anyOf")) or (
+        "type" not in relaxed and "allOf" not in relaxed
+    ):
         # A union of scalars and objects (resultJson, failCode), or no type at all: keep any value as is.
         return {"description": relaxed.get("description", "Any JSON value")}
     if "properties" in relaxed:
@@ -201,7 +203,11 @@ def build(folder: Path = HERE) -> dict[Path, str]:
 def main(argv: list[str]) -> int:
     """Write the bundles, or with ``--check`` report the ones that are out of date."""
     outputs = build()
-    stale = [path for path, text in outputs.items() if not path.exists() or path.read_text(encoding="utf-8") != text]
+    stale = [
+        path
+        for path, text in outputs.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
     if "--check" in argv:
         for path in stale:
             print(f"out of date: {path.relative_to(HERE.parent)} (run: nox -s generate)", file=sys.stderr)

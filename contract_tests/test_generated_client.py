@@ -1,0 +1,118 @@
+"""The generated client: never drifts from the specs, and parses every real-world envelope."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sora2_characters._prism import PrismServer
+from sora2_characters_api import AuthenticatedClient
+from sora2_characters_api.api.default import get_task_detail, sora_2_characters
+from sora2_characters_api.models import (
+    Sora2CharactersBody,
+    Sora2CharactersBodyInput,
+    Sora2CharactersBodyModel,
+    Sora2CharactersResponse200,
+    TaskDetailResponse,
+)
+
+from contract_tests.conftest import OPENAPI, ROOT
+
+COMMITTED = ROOT / "generated_client" / "sora2_characters_api"
+
+
+def _files(folder: Path) -> set[str]:
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def test_committed_client_is_what_the_specs_produce(tmp_path: Path) -> None:
+    output = tmp_path / "sora2_characters_api"
+    subprocess.run(
+        [sys.executable, str(OPENAPI / "generate.py"), str(output)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    generated, committed = _files(output), _files(COMMITTED)
+    assert not any(part.startswith(".") for name in generated for part in Path(name).parts), (
+        f"the generator's hooks left hidden files: {sorted(generated)}"
+    )
+    missing, extra = sorted(generated - committed), sorted(committed - generated)
+    _, mismatch, errors = filecmp.cmpfiles(output, COMMITTED, sorted(generated & committed), shallow=False)
+    drift = [f"missing: {name}" for name in missing] + [f"not generated: {name}" for name in extra]
+    drift += [f"differs: {name}" for name in mismatch + errors]
+    assert not drift, "generated_client/ drifted from the specs (run `nox -s generate`):\n" + "\n".join(drift)
+
+
+def _client_answering(body: bytes, status: int = 200) -> AuthenticatedClient:
+    client = AuthenticatedClient(base_url="http://127.0.0.1", token="test-key")
+    transport = httpx.MockTransport(lambda request: httpx.Response(status, content=body))
+    client.set_httpx_client(httpx.Client(base_url="http://127.0.0.1", transport=transport))
+    return client
+
+
+ENVELOPES = [
+    {"code": 433, "msg": "usage cap", "data": None},
+    {"code": 403, "msg": "unknown code"},
+    {"code": 422, "msg": "recordInfo is null", "data": None},
+    {
+        "code": 200,
+        "msg": "success",
+        "data": {
+            "taskId": "t",
+            "state": "paused",
+            "failCode": 422,
+            "createTime": None,
+            "resultJson": {"character_id": "c"},
+            "extra": [1, 2],
+        },
+    },
+    {"code": "200", "message": "odd", "data": {"taskId": None, "resultJson": "", "progress": "50"}},
+]
+
+
+@pytest.mark.parametrize("envelope", ENVELOPES, ids=lambda envelope: str(envelope["code"]))
+def test_generated_parser_accepts_real_world_envelopes(envelope: dict[str, object]) -> None:
+    client = _client_answering(json.dumps(envelope).encode())
+    task = get_task_detail.sync_detailed(client=client, task_id="t").parsed
+    assert isinstance(task, TaskDetailResponse)
+    assert task.code == envelope["code"]
+    created = sora_2_characters.sync_detailed(client=client, body=_body()).parsed
+    assert isinstance(created, Sora2CharactersResponse200)
+    assert created.code == envelope["code"]
+
+
+def _body() -> Sora2CharactersBody:
+    return Sora2CharactersBody(
+        model=Sora2CharactersBodyModel.SORA_2_CHARACTERS,
+        input_=Sora2CharactersBodyInput(character_file_url=["https://example.com/character.mp4"]),
+    )
+
+
+@pytest.fixture(scope="module")
+def prism() -> Iterator[PrismServer]:
+    with PrismServer() as server:
+        yield server
+
+
+@pytest.mark.prism
+def test_generated_create_task_against_prism_returns_the_task_id(prism: PrismServer) -> None:
+    client = AuthenticatedClient(base_url=prism.base_url, token="test-key")
+    with client:
+        response = sora_2_characters.sync_detailed(client=client, body=_body())
+    assert response.status_code == 200
+    assert isinstance(response.parsed, Sora2CharactersResponse200)
+    assert response.parsed.code == 200
+    assert response.parsed.data
+    assert response.parsed.data.task_id == "task_sora-2-characters_1765174270120"
