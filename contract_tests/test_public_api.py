@@ -1,0 +1,102 @@
+"""The public surface: __all__, documentation, sync/async parity, a light import."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import sora2_characters
+from sora2_characters import AsyncClient, Client, webhooks
+
+EXPECTED = {
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "CreatedTask",
+    "FeatureDisabledError",
+    "GenerationFailedError",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidInputError",
+    "MalformedResponseError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServiceUnavailableError",
+    "Sora2CharactersError",
+    "TaskFailedError",
+    "TaskInfo",
+    "TaskState",
+    "UnprocessableEntityError",
+    "UploadedFile",
+    "UsageLimitError",
+    "WaitTimeoutError",
+    "WebhookVerificationError",
+    "__version__",
+}
+
+
+def test_all_is_what_we_mean_to_export() -> None:
+    assert set(sora2_characters.__all__) == EXPECTED
+    assert list(sora2_characters.__all__) == sorted(sora2_characters.__all__)
+    assert sora2_characters.__version__ == "0.1.0"
+
+
+def test_every_public_name_is_importable_and_documented() -> None:
+    for name in sora2_characters.__all__:
+        obj = getattr(sora2_characters, name)
+        if name != "__version__":
+            assert inspect.getdoc(obj), name
+    for name in webhooks.__all__:
+        assert getattr(webhooks, name) is not None
+    for func in (webhooks.sign, webhooks.verify_signature, webhooks.parse_callback):
+        assert inspect.getdoc(func)
+
+
+def test_exceptions_share_one_root() -> None:
+    for name in sora2_characters.__all__:
+        obj = getattr(sora2_characters, name)
+        if isinstance(obj, type) and issubclass(obj, Exception):
+            assert issubclass(obj, sora2_characters.Sora2CharactersError), name
+
+
+def _public_methods(cls: type) -> dict[str, inspect.Signature]:
+    return {
+        name: inspect.signature(member)
+        for name, member in inspect.getmembers(cls)
+        if not name.startswith("_") and callable(member)
+    }
+
+
+def _shape(signature: inspect.Signature) -> list[tuple[str, object, object]]:
+    return [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+
+
+def test_sync_and_async_clients_have_the_same_methods_and_signatures() -> None:
+    sync = _public_methods(Client)
+    asynchronous = _public_methods(AsyncClient)
+    sync["aclose"] = sync.pop("close")
+    assert sync.keys() == asynchronous.keys()
+    for name, signature in sync.items():
+        assert _shape(signature) == _shape(asynchronous[name]), name
+        assert inspect.iscoroutinefunction(getattr(AsyncClient, name)), name
+        assert not inspect.iscoroutinefunction(getattr(Client, "close" if name == "aclose" else name)), name
+    assert _shape(inspect.signature(Client.__init__)) == _shape(inspect.signature(AsyncClient.__init__))
+    assert {"base_url", "upload_base_url"} <= {
+        n for n, _ in inspect.getmembers(AsyncClient) if not n.startswith("_")
+    }
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, sora2_characters, sora2_characters.webhooks;"
+        "heavy = {'httpx', 'hachoir', 'click', 'rich', 'starlette', 'uvicorn', 'anyio',"
+        " 'sora2_characters_api'};"
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

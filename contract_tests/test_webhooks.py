@@ -1,0 +1,110 @@
+"""Callback parsing and signature verification."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pytest
+import sora2_characters as sc
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sora2_characters import webhooks
+
+from contract_tests.client_support import task
+
+NOW = 1_765_174_300
+SECRET = "whsec-test"
+
+
+def _body(state: str = "success", **extra: Any) -> bytes:
+    code = 200 if state == "success" else 501
+    return json.dumps({"code": code, "msg": "done", "data": task(state, **extra)}).encode()
+
+
+def test_sign_matches_the_reference_formula() -> None:
+    headers = webhooks.sign("task_1", SECRET, timestamp=NOW)
+    expected = base64.b64encode(
+        hmac.new(SECRET.encode(), f"task_1.{NOW}".encode(), hashlib.sha256).digest()
+    ).decode()
+    assert headers == {"X-Webhook-Timestamp": str(NOW), "X-Webhook-Signature": expected}
+    assert webhooks.sign("task_1", SECRET.encode(), timestamp=NOW) == headers
+
+
+def test_parse_success_and_failure_callbacks() -> None:
+    info = webhooks.parse_callback(_body())
+    assert info.state is sc.TaskState.SUCCESS
+    assert info.character_id == "char_1"
+    failed = webhooks.parse_callback(_body("fail", failCode="500", failMsg="boom", resultJson=None).decode())
+    assert failed.state is sc.TaskState.FAIL
+    assert (failed.fail_code, failed.fail_message) == ("500", "boom")
+    assert webhooks.parse_callback(json.loads(_body())).task_id == "task_1"
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"not json", b"[]", b'{"code": 200}', b'{"data": "x"}', b'{"data": {"state": "success"}}']
+)
+def test_malformed_callbacks(body: bytes) -> None:
+    with pytest.raises(sc.MalformedResponseError):
+        webhooks.parse_callback(body)
+
+
+def test_verify_accepts_a_good_signature_case_insensitively() -> None:
+    headers = {k.lower(): v for k, v in webhooks.sign("task_1", SECRET, timestamp=NOW).items()}
+    webhooks.verify_signature(_body(), headers, SECRET, now=NOW + 299)
+    webhooks.verify_signature(_body(), list(headers.items()), SECRET.encode(), now=NOW - 10)
+
+
+def test_verify_falls_back_to_task_id_key() -> None:
+    body = json.dumps({"code": 200, "data": {"task_id": "task_7", "state": "success"}})
+    webhooks.verify_signature(body, webhooks.sign("task_7", SECRET, timestamp=NOW), SECRET, now=NOW)
+
+
+@pytest.mark.parametrize(
+    ("headers", "now", "match"),
+    [
+        ({}, NOW, "Signature header is missing"),
+        ({"X-Webhook-Signature": "abc"}, NOW, "Timestamp header is missing"),
+        (webhooks.sign("task_1", SECRET, timestamp=NOW), NOW + 301, "tolerance"),
+        (webhooks.sign("task_1", SECRET, timestamp=NOW), NOW - 301, "tolerance"),
+        (webhooks.sign("task_1", "other", timestamp=NOW), NOW, "does not match"),
+        (webhooks.sign("task_2", SECRET, timestamp=NOW), NOW, "does not match"),
+        ({"X-Webhook-Signature": "abc", "X-Webhook-Timestamp": "yesterday"}, NOW, "Unix seconds"),
+    ],
+)
+def test_verify_rejects(headers: dict[str, str], now: float, match: str) -> None:
+    with pytest.raises(sc.WebhookVerificationError, match=match):
+        webhooks.verify_signature(_body(), headers, SECRET, now=now)
+
+
+def test_verify_rejects_a_replayed_timestamp_with_a_stale_signature() -> None:
+    headers = webhooks.sign("task_1", SECRET, timestamp=NOW)
+    headers["X-Webhook-Timestamp"] = str(NOW + 5)
+    with pytest.raises(sc.WebhookVerificationError):
+        webhooks.verify_signature(_body(), headers, SECRET, now=NOW)
+
+
+def test_custom_tolerance() -> None:
+    headers = webhooks.sign("task_1", SECRET, timestamp=NOW)
+    with pytest.raises(sc.WebhookVerificationError):
+        webhooks.verify_signature(_body(), headers, SECRET, tolerance=10, now=NOW + 11)
+
+
+@settings(max_examples=150)
+@given(
+    body=st.binary(max_size=100) | st.text(max_size=50),
+    signature=st.text(max_size=50),
+    stamp=st.text(max_size=20),
+)
+def test_arbitrary_input_raises_only_our_errors(body: bytes | str, signature: str, stamp: str) -> None:
+    headers = {"X-Webhook-Signature": signature, "X-Webhook-Timestamp": stamp}
+    for call in (
+        lambda: webhooks.verify_signature(body, headers, SECRET, now=NOW),
+        lambda: webhooks.parse_callback(body),
+    ):
+        with contextlib.suppress(sc.WebhookVerificationError, sc.MalformedResponseError):
+            call()

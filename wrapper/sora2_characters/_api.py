@@ -1,0 +1,204 @@
+"""The API surface: request builders and the envelope decoder.
+
+This is the only module that imports the generated client (``sora2_characters_api``): requests are
+built with the generated operations' ``_get_kwargs`` and body models, so they follow the spec; a
+regeneration can break this file and no other. Responses are decoded here with a tolerant decoder
+working on ``json.loads`` of the body (the generated models are strict and slow on the hot path).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import IO, Any
+
+import attrs
+from sora2_characters_api.api.default import (
+    get_account_credits,
+    get_task_detail,
+    sora_2_characters,
+    upload_file_stream,
+)
+from sora2_characters_api.models import (
+    Sora2CharactersBody,
+    Sora2CharactersBodyInput,
+    UploadFileStreamBody,
+)
+from sora2_characters_api.types import UNSET, File
+
+from ._exceptions import (
+    APIError,
+    MalformedResponseError,
+    NotFoundError,
+    error_class_for_code,
+)
+
+__all__ = [
+    "CREATE_TASK_PATH",
+    "CREDITS_PATH",
+    "TASK_QUERY_PATH",
+    "UPLOAD_STREAM_PATH",
+    "RequestSpec",
+    "build_create_task",
+    "build_credits",
+    "build_task_query",
+    "build_upload_stream",
+    "decode_credits",
+    "decode_envelope",
+    "decode_upload_envelope",
+    "not_found_from_task_query",
+]
+
+CREATE_TASK_PATH: str = sora_2_characters._get_kwargs(body=Sora2CharactersBody())["url"]
+TASK_QUERY_PATH: str = get_task_detail._get_kwargs(task_id="x")["url"]
+CREDITS_PATH: str = get_account_credits._get_kwargs()["url"]
+UPLOAD_STREAM_PATH: str = upload_file_stream._get_kwargs(
+    body=UploadFileStreamBody(file=File(payload=None), upload_path="x")  # type: ignore[arg-type]
+)["url"]
+
+
+@attrs.frozen(slots=True)
+class RequestSpec:
+    """What to send, relative to a base URL; no credentials."""
+
+    method: str
+    path: str
+    params: dict[str, str] | None = None
+    json: Any = None
+    files: Any = None
+
+
+def build_create_task(
+    video_url: str,
+    character_prompt: str | None,
+    safety_instruction: str | None,
+    callback_url: str | None,
+) -> RequestSpec:
+    """Build createTask with the generated body models (already validated arguments)."""
+    body = Sora2CharactersBody(
+        call_back_url=UNSET if callback_url is None else callback_url,
+        input_=Sora2CharactersBodyInput(
+            character_file_url=[video_url],
+            character_prompt=UNSET if character_prompt is None else character_prompt,
+            safety_instruction=UNSET if safety_instruction is None else safety_instruction,
+        ),
+    )
+    kwargs = sora_2_characters._get_kwargs(body=body)
+    return RequestSpec(method=kwargs["method"].upper(), path=kwargs["url"], json=kwargs["json"])
+
+
+def build_task_query(task_id: str) -> RequestSpec:
+    """Build the task query (``GET /api/v1/jobs/recordInfo?taskId=...``)."""
+    kwargs = get_task_detail._get_kwargs(task_id=task_id)
+    return RequestSpec(method="GET", path=kwargs["url"], params=kwargs["params"])
+
+
+def build_credits() -> RequestSpec:
+    """Build the credit balance query."""
+    return RequestSpec(method="GET", path=CREDITS_PATH)
+
+
+def build_upload_stream(
+    stream: IO[bytes], *, upload_path: str, file_name: str, mime_type: str | None
+) -> RequestSpec:
+    """Build the multipart stream upload; httpx streams ``stream`` and writes the boundary itself."""
+    body = UploadFileStreamBody(
+        file=File(payload=stream, file_name=file_name, mime_type=mime_type),  # type: ignore[arg-type]
+        upload_path=upload_path,
+        file_name=file_name,
+    )
+    kwargs = upload_file_stream._get_kwargs(body=body)
+    # The generated kwargs hard-code "boundary=+++" in Content-Type; let httpx set the real one.
+    return RequestSpec(method="POST", path=kwargs["url"], files=kwargs["files"])
+
+
+_NOT_JSON: Any = object()
+
+
+def _code_of(value: object) -> int | None:
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and 0 < len(value) <= 6 and value.isascii() and value.isdigit():
+        return int(value)
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return None
+
+
+def _message_of(body: dict[str, Any], fallback: str) -> str:
+    message = body.get("msg")
+    if message is None or message == "":
+        message = body.get("message")
+    if message is None or message == "":
+        return fallback
+    return message if isinstance(message, str) else str(message)[:500]
+
+
+def decode_envelope(
+    status: int, content: bytes, retry_after: float | None = None, *, upload: bool = False
+) -> Any:
+    """Return ``data`` of a successful envelope; raise the matching APIError subclass otherwise.
+
+    A call succeeded only when HTTP is 2xx and the body code is 200. The body code picks the class
+    whatever the HTTP status; without an envelope the HTTP status picks it (2xx without one is a
+    :class:`MalformedResponseError`). ``upload`` also honours the upload envelope's ``success``.
+    """
+    ok_http = 200 <= status < 300
+    try:
+        body = json.loads(content)
+    except (ValueError, RecursionError):
+        body = _NOT_JSON
+    if type(body) is dict:
+        code = _code_of(body.get("code"))
+        if code is not None:
+            if code == 200:
+                if ok_http:
+                    if upload and body.get("success") is False:
+                        raise MalformedResponseError(
+                            _message_of(body, "the upload says success: false with code 200"),
+                            code=code,
+                            http_status=status,
+                        )
+                    return body.get("data")
+                cls = error_class_for_code(status)
+                raise cls(_message_of(body, f"HTTP {status}"), http_status=status, retry_after=retry_after)
+            cls = error_class_for_code(code)
+            raise cls(
+                _message_of(body, f"the service answered code {code}"),
+                code=code,
+                http_status=status,
+                retry_after=retry_after,
+            )
+    if ok_http:
+        what = "not the API envelope"
+        if body is _NOT_JSON:
+            what = "not JSON" if content.strip() else "empty"
+        raise MalformedResponseError(f"the response body is {what}", http_status=status)
+    cls = error_class_for_code(status)
+    raise cls(f"HTTP {status} without the API's JSON envelope", http_status=status, retry_after=retry_after)
+
+
+def decode_upload_envelope(status: int, content: bytes, retry_after: float | None = None) -> Any:
+    """Like :func:`decode_envelope`, for the File Upload API's ``{success, code, msg, data}``."""
+    return decode_envelope(status, content, retry_after, upload=True)
+
+
+def not_found_from_task_query(error: APIError) -> APIError:
+    """Turn the task query's 422 ``recordInfo is null`` into :class:`NotFoundError`."""
+    if error.code == 422 and "null" in error.message.lower():
+        return NotFoundError(
+            error.message, code=error.code, http_status=error.http_status, retry_after=error.retry_after
+        )
+    return error
+
+
+def decode_credits(data: object) -> float:
+    """Return the balance from the credits query's ``data`` (a number; numeric strings are accepted)."""
+    if type(data) in (int, float) or isinstance(data, str):
+        try:
+            balance = float(data)  # type: ignore[arg-type]
+        except (ValueError, OverflowError):
+            balance = math.nan
+        if math.isfinite(balance):
+            return balance
+    raise MalformedResponseError(f"expected the balance as a number in 'data', got {type(data).__name__}")

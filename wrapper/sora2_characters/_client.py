@@ -1,0 +1,489 @@
+"""Client and AsyncClient: thin I/O shells over the shared core in ``_core``.
+
+Both expose the same public methods with the same signatures (a test checks it); the async one
+awaits where the sync one blocks. Everything else (validation, requests, decoding, retries, polling,
+rate limiting) is the core's.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable, Generator
+from types import TracebackType
+from typing import Any, BinaryIO, Self
+
+import httpx
+
+from ._config import DEFAULT_TIMEOUT, DEFAULT_UPLOAD_TIMEOUT, resolve_config
+from ._core import ClientCore, Pause, Send
+from ._exceptions import InvalidInputError
+from ._logging import setup_from_env
+from ._models import CreatedTask, TaskInfo, UploadedFile
+from ._polling import DEFAULT_MAX_WAIT_S
+
+__all__ = ["AsyncClient", "Client"]
+
+_TRANSPORT_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
+
+UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+OnUpdate = Callable[[TaskInfo], object]
+
+
+def _make_core(
+    *,
+    api_key: str | None,
+    base_url: str | None,
+    upload_base_url: str | None,
+    timeout: float | httpx.Timeout,
+    upload_timeout: float | httpx.Timeout,
+    max_retries: int,
+    poll_interval: float | None,
+    max_tasks_per_second: float | None,
+    allow_insecure_http: bool,
+    clock: Callable[[], float] | None,
+    rng: random.Random | None,
+) -> ClientCore:
+    setup_from_env()
+    config = resolve_config(
+        api_key=api_key,
+        base_url=base_url,
+        upload_base_url=upload_base_url,
+        timeout=timeout,
+        upload_timeout=upload_timeout,
+        max_retries=max_retries,
+        poll_interval=poll_interval,
+        max_tasks_per_second=max_tasks_per_second,
+        allow_insecure_http=allow_insecure_http,
+    )
+    return ClientCore(config, clock=clock or time.monotonic, rng=rng or random.Random())  # noqa: S311
+
+
+class Client:
+    """The blocking client.
+
+    >>> with Client() as client:  # doctest: +SKIP
+    ...     video = client.upload_video("character.mp4")
+    ...     task = client.create_character_and_wait(video.download_url, max_wait=600)
+    ...     print(task.character_id)
+
+    Args:
+        api_key: the Apikley key; defaults to ``APIKLEY_API_KEY``. A missing key raises
+            :class:`~sora2_characters.InvalidInputError` here, before any request.
+        base_url: the jobs API; defaults to ``APIKLEY_BASE_URL`` or ``https://api.apikley.ru``.
+        upload_base_url: the File Upload API; defaults to ``APIKLEY_UPLOAD_BASE_URL`` or
+            ``https://api.apikley.ru/file-upload``.
+        timeout: seconds (or an ``httpx.Timeout``) for each jobs request; default 10 s connect, 30 s
+            read and write. Applied to every request, also on a caller's ``http_client``.
+        upload_timeout: likewise for uploads; default 10 s connect, 120 s read and write.
+        max_retries: retries after the first attempt, for requests that may be retried.
+        poll_interval: a fixed poll interval for ``wait``; default: the documented schedule.
+        max_tasks_per_second: a client-side limit on createTask attempts, shared by all callers of
+            this client; ``None`` for none.
+        http_client: an ``httpx.Client`` to send every request through (uploads included); it is
+            never closed by this client.
+        allow_insecure_http: allow plain ``http://`` base URLs to non-loopback hosts, which sends
+            the key unencrypted; loopback hosts are always allowed.
+        sleep: the function used to sleep (tests inject a fake one).
+        clock: a monotonic clock in seconds (tests inject a fake one).
+        rng: the random source of the jitter.
+
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        upload_base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        upload_timeout: float | httpx.Timeout = DEFAULT_UPLOAD_TIMEOUT,
+        max_retries: int = 2,
+        poll_interval: float | None = None,
+        max_tasks_per_second: float | None = None,
+        http_client: httpx.Client | None = None,
+        allow_insecure_http: bool = False,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise InvalidInputError(
+                "http_client", "must be an httpx.Client (use AsyncClient for httpx.AsyncClient)"
+            )
+        self._core = _make_core(
+            api_key=api_key,
+            base_url=base_url,
+            upload_base_url=upload_base_url,
+            timeout=timeout,
+            upload_timeout=upload_timeout,
+            max_retries=max_retries,
+            poll_interval=poll_interval,
+            max_tasks_per_second=max_tasks_per_second,
+            allow_insecure_http=allow_insecure_http,
+            clock=clock,
+            rng=rng,
+        )
+        self._owns_http = http_client is None
+        # Our own client carries the headers and the default timeout, so the hot path passes neither.
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.Client(headers=self._core.headers, timeout=self._core.config.timeout)
+        )
+        self._sleep = sleep or time.sleep
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The jobs API base URL in use."""
+        return self._core.config.base_url
+
+    @property
+    def upload_base_url(self) -> str:
+        """The File Upload API base URL in use."""
+        return self._core.config.upload_base_url
+
+    def _run(self, flow: Generator[Any, Any, Any]) -> Any:
+        http = self._http
+        default_timeout = self._core.config.timeout if self._owns_http else None
+        value: Any = None
+        try:
+            while True:
+                effect = flow.send(value)
+                if type(effect) is Send:
+                    try:
+                        if effect.timeout is default_timeout:
+                            value = http.request(
+                                effect.method,
+                                effect.url,
+                                params=effect.params,
+                                json=effect.json,
+                                files=effect.files,
+                            )
+                        else:
+                            value = http.request(
+                                effect.method,
+                                effect.url,
+                                params=effect.params,
+                                json=effect.json,
+                                files=effect.files,
+                                headers=effect.headers,
+                                timeout=effect.timeout,
+                            )
+                    except _TRANSPORT_ERRORS as exc:
+                        value = exc
+                elif type(effect) is Pause:
+                    self._sleep(effect.seconds)
+                    value = None
+                else:
+                    effect.callback(effect.info)
+                    value = None
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            flow.close()
+
+    def create_character(
+        self,
+        video_url: str,
+        *,
+        character_prompt: str | None = None,
+        safety_instruction: str | None = None,
+        callback_url: str | None = None,
+    ) -> CreatedTask:
+        """Create a sora-2-characters task from a 1-4 s video URL; return its ``task_id``.
+
+        Arguments are validated first (:class:`~sora2_characters.InvalidInputError`). The request is
+        retried only when no task can have been created (connect failure, 429, 455), so a task is
+        never billed twice.
+        """
+        return self._run(  # type: ignore[no-any-return]
+            self._core.create_character(
+                video_url,
+                character_prompt=character_prompt,
+                safety_instruction=safety_instruction,
+                callback_url=callback_url,
+            )
+        )
+
+    def get_task(self, task_id: str) -> TaskInfo:
+        """Query a task once; an unknown id raises :class:`~sora2_characters.NotFoundError`."""
+        return self._run(self._core.get_task(task_id))  # type: ignore[no-any-return]
+
+    def wait(
+        self,
+        task_id: str,
+        *,
+        max_wait: float = DEFAULT_MAX_WAIT_S,
+        poll_interval: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> TaskInfo:
+        """Poll a task until it succeeds; return that :class:`~sora2_characters.TaskInfo`.
+
+        Raises :class:`~sora2_characters.TaskFailedError` when the task fails and
+        :class:`~sora2_characters.WaitTimeoutError` when ``max_wait`` seconds pass (no sleep goes past
+        the deadline). ``on_update(info)`` is called on every state change. "No such task" is
+        tolerated for the first 10 s (a new task may not be visible yet); an unknown state keeps
+        polling. Each poll retries transient errors as queries do; once those retries are used up
+        the error propagates.
+        """
+        return self._run(  # type: ignore[no-any-return]
+            self._core.wait(task_id, max_wait=max_wait, poll_interval=poll_interval, on_update=on_update)
+        )
+
+    def create_character_and_wait(
+        self,
+        video_url: str,
+        *,
+        character_prompt: str | None = None,
+        safety_instruction: str | None = None,
+        callback_url: str | None = None,
+        max_wait: float = DEFAULT_MAX_WAIT_S,
+        poll_interval: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> TaskInfo:
+        """:meth:`create_character`, then :meth:`wait`; return the successful task."""
+        return self._run(  # type: ignore[no-any-return]
+            self._core.create_character_and_wait(
+                video_url,
+                character_prompt=character_prompt,
+                safety_instruction=safety_instruction,
+                callback_url=callback_url,
+                max_wait=max_wait,
+                poll_interval=poll_interval,
+                on_update=on_update,
+            )
+        )
+
+    def upload_video(self, source: UploadSource, *, file_name: str | None = None) -> UploadedFile:
+        """Validate a video by its content and stream it to the File Upload API.
+
+        ``source`` is a path, ``bytes`` or a binary file object (uploaded from its start). The
+        video must be mp4, webm or avi, at most 10 MB and 1-4 s long when its duration can be read.
+        It goes to a fresh unique ``uploadPath``, reused by retries. Pass the result's
+        ``download_url`` to :meth:`create_character`; uploaded files are temporary.
+        """
+        return self._run(self._core.upload_video(source, file_name=file_name))  # type: ignore[no-any-return]
+
+    def get_credits(self) -> float:
+        """Return the account's remaining credit balance."""
+        return self._run(self._core.get_credits())  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Close the HTTP client if this client created it (a caller's ``http_client`` stays open)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+async def _anyio_sleep(seconds: float) -> None:
+    import anyio  # noqa: PLC0415 - imported on first sleep, keeping the package import small
+
+    await anyio.sleep(seconds)
+
+
+class AsyncClient:
+    """The asynchronous client: the same methods as :class:`Client`, awaited.
+
+    >>> async with AsyncClient() as client:  # doctest: +SKIP
+    ...     task = await client.create_character_and_wait(url, max_wait=600)
+
+    Arguments are those of :class:`Client`; ``http_client`` is an ``httpx.AsyncClient`` and
+    ``sleep`` an async function. ``on_update`` may be a plain or an async function. The upload's
+    content inspection and file reads are blocking (a 10 MB file at most).
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        upload_base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        upload_timeout: float | httpx.Timeout = DEFAULT_UPLOAD_TIMEOUT,
+        max_retries: int = 2,
+        poll_interval: float | None = None,
+        max_tasks_per_second: float | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        allow_insecure_http: bool = False,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise InvalidInputError(
+                "http_client", "must be an httpx.AsyncClient (use Client for httpx.Client)"
+            )
+        self._core = _make_core(
+            api_key=api_key,
+            base_url=base_url,
+            upload_base_url=upload_base_url,
+            timeout=timeout,
+            upload_timeout=upload_timeout,
+            max_retries=max_retries,
+            poll_interval=poll_interval,
+            max_tasks_per_second=max_tasks_per_second,
+            allow_insecure_http=allow_insecure_http,
+            clock=clock,
+            rng=rng,
+        )
+        self._owns_http = http_client is None
+        self._http = (
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(headers=self._core.headers, timeout=self._core.config.timeout)
+        )
+        self._sleep = sleep or _anyio_sleep
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The jobs API base URL in use."""
+        return self._core.config.base_url
+
+    @property
+    def upload_base_url(self) -> str:
+        """The File Upload API base URL in use."""
+        return self._core.config.upload_base_url
+
+    async def _run(self, flow: Generator[Any, Any, Any]) -> Any:
+        http = self._http
+        default_timeout = self._core.config.timeout if self._owns_http else None
+        value: Any = None
+        try:
+            while True:
+                effect = flow.send(value)
+                if type(effect) is Send:
+                    try:
+                        if effect.timeout is default_timeout:
+                            value = await http.request(
+                                effect.method,
+                                effect.url,
+                                params=effect.params,
+                                json=effect.json,
+                                files=effect.files,
+                            )
+                        else:
+                            value = await http.request(
+                                effect.method,
+                                effect.url,
+                                params=effect.params,
+                                json=effect.json,
+                                files=effect.files,
+                                headers=effect.headers,
+                                timeout=effect.timeout,
+                            )
+                    except _TRANSPORT_ERRORS as exc:
+                        value = exc
+                elif type(effect) is Pause:
+                    await self._sleep(effect.seconds)
+                    value = None
+                else:
+                    result = effect.callback(effect.info)
+                    if inspect.isawaitable(result):
+                        await result
+                    value = None
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            flow.close()
+
+    async def create_character(
+        self,
+        video_url: str,
+        *,
+        character_prompt: str | None = None,
+        safety_instruction: str | None = None,
+        callback_url: str | None = None,
+    ) -> CreatedTask:
+        """Create a sora-2-characters task; see :meth:`Client.create_character`."""
+        return await self._run(  # type: ignore[no-any-return]
+            self._core.create_character(
+                video_url,
+                character_prompt=character_prompt,
+                safety_instruction=safety_instruction,
+                callback_url=callback_url,
+            )
+        )
+
+    async def get_task(self, task_id: str) -> TaskInfo:
+        """Query a task once; see :meth:`Client.get_task`."""
+        return await self._run(self._core.get_task(task_id))  # type: ignore[no-any-return]
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        max_wait: float = DEFAULT_MAX_WAIT_S,
+        poll_interval: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> TaskInfo:
+        """Poll a task until it succeeds; see :meth:`Client.wait`."""
+        return await self._run(  # type: ignore[no-any-return]
+            self._core.wait(task_id, max_wait=max_wait, poll_interval=poll_interval, on_update=on_update)
+        )
+
+    async def create_character_and_wait(
+        self,
+        video_url: str,
+        *,
+        character_prompt: str | None = None,
+        safety_instruction: str | None = None,
+        callback_url: str | None = None,
+        max_wait: float = DEFAULT_MAX_WAIT_S,
+        poll_interval: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> TaskInfo:
+        """Create a task, then wait for it; see :meth:`Client.create_character_and_wait`."""
+        return await self._run(  # type: ignore[no-any-return]
+            self._core.create_character_and_wait(
+                video_url,
+                character_prompt=character_prompt,
+                safety_instruction=safety_instruction,
+                callback_url=callback_url,
+                max_wait=max_wait,
+                poll_interval=poll_interval,
+                on_update=on_update,
+            )
+        )
+
+    async def upload_video(self, source: UploadSource, *, file_name: str | None = None) -> UploadedFile:
+        """Validate and stream a video to the File Upload API; see :meth:`Client.upload_video`."""
+        return await self._run(self._core.upload_video(source, file_name=file_name))  # type: ignore[no-any-return]
+
+    async def get_credits(self) -> float:
+        """Return the account's remaining credit balance."""
+        return await self._run(self._core.get_credits())  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this client created it (a caller's ``http_client`` stays open)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

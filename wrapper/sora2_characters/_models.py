@@ -1,0 +1,319 @@
+"""The public result models and their tolerant decoders (attrs, frozen, slotted).
+
+Decoders take the already-parsed JSON ``data`` of an envelope and never raise anything but
+:class:`~sora2_characters.MalformedResponseError`: unknown fields are kept in ``raw``, unknown states
+become :class:`TaskState` values, unreadable optional fields become ``None``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from ._exceptions import MalformedResponseError
+
+__all__ = ["CreatedTask", "TaskInfo", "TaskState", "UploadedFile"]
+
+_TERMINAL_VALUES = frozenset({"success", "fail"})
+
+
+class TaskState(StrEnum):
+    """A task's state; ``success`` and ``fail`` are final.
+
+    A value the service invents later is kept as a pseudo-member (``TaskState("paused").value ==
+    "paused"``, its ``name`` is ``"UNKNOWN"``), is never final, and :attr:`is_known` is ``False``.
+    """
+
+    WAITING = "waiting"
+    QUEUING = "queuing"
+    GENERATING = "generating"
+    SUCCESS = "success"
+    FAIL = "fail"
+
+    @classmethod
+    def _missing_(cls, value: object) -> TaskState | None:
+        if not isinstance(value, str):
+            return None
+        lowered = value.strip().lower()
+        known = cls._value2member_map_.get(lowered)
+        if known is not None:
+            return known  # type: ignore[return-value]
+        member = str.__new__(cls, value)
+        member._name_ = "UNKNOWN"
+        member._value_ = value
+        return member
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the task has ended (``success`` or ``fail``); unknown states are not final."""
+        return self._value_ in _TERMINAL_VALUES and self._name_ != "UNKNOWN"
+
+    @property
+    def is_known(self) -> bool:
+        """Whether this is one of the five documented states."""
+        return self._name_ != "UNKNOWN"
+
+
+_STATE_CACHE: dict[object, TaskState] = {member.value: member for member in TaskState}
+
+
+def _state(value: object) -> TaskState:
+    try:
+        cached = _STATE_CACHE.get(value)
+    except TypeError:  # unhashable (a list or an object)
+        cached = None
+    if cached is not None:
+        return cached
+    if value is None:
+        return TaskState("")
+    if isinstance(value, str):
+        return TaskState(value)
+    return TaskState(json.dumps(value, default=str) if not isinstance(value, (int, float)) else str(value))
+
+
+def _opt_str(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _id_str(value: object) -> str | None:
+    """Return a task id: a non-empty string, or an int (never a float, a bool or an object)."""
+    if isinstance(value, str):
+        return value or None
+    if type(value) is int:
+        return str(value)
+    return None
+
+
+def _opt_float(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _opt_int(value: object) -> int | None:
+    number = _opt_float(value)
+    return None if number is None else int(number)
+
+
+def _timestamp(value: object) -> datetime | None:
+    """Unix milliseconds (the documented unit; values under 1e11 are taken as seconds) or ISO 8601."""
+    if type(value) is int and 1e11 <= value < 1e14:  # the usual case, fast
+        return datetime.fromtimestamp(value / 1000.0, tz=UTC)
+    if isinstance(value, str) and value and not value.lstrip("-").replace(".", "", 1).isdigit():
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    number = _opt_float(value)
+    if number is None:
+        return None
+    seconds = number / 1000.0 if abs(number) >= 1e11 else number
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _decode_json_text(value: object) -> Any:
+    """Decode a JSON-encoded string field; objects pass through; undecodable text is kept as is."""
+    if isinstance(value, str):
+        if not value.strip():
+            return None
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+    return value
+
+
+def _character_id(result: Any) -> str | None:
+    if not isinstance(result, Mapping):
+        return None
+    for key in ("character_id", "character_id_list", "characterId"):
+        value = result.get(key)
+        if isinstance(value, str) and value:
+            return value
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, str) and item:
+                    return item
+    return None
+
+
+@attrs.frozen(slots=True)
+class TaskInfo:
+    """One task as the task query (or a callback) describes it.
+
+    Attributes:
+        task_id: the task's id.
+        model: the model name (``sora-2-characters``), or ``None``.
+        state: a :class:`TaskState`; an unknown value is kept and is not final.
+        character_id: the result, decoded from ``resultJson`` (``character_id`` or the first of
+            ``character_id_list``); ``None`` until the task succeeds.
+        result: the whole decoded ``resultJson`` (``None`` when absent or empty).
+        fail_code: ``failCode`` as a string (``None`` when empty).
+        fail_message: ``failMsg`` (``None`` when empty).
+        created_at: ``createTime`` as a timezone-aware UTC datetime.
+        updated_at: ``updateTime`` likewise.
+        completed_at: ``completeTime`` likewise.
+        progress: ``progress`` (0-100) when sent.
+        credits_consumed: ``creditsConsumed`` when sent.
+        cost_time: ``costTime`` as sent (the unit is undocumented).
+        param: the decoded ``param`` (the original createTask body).
+        raw: the ``data`` object exactly as received, unknown fields included.
+
+    """
+
+    task_id: str
+    model: str | None
+    state: TaskState
+    character_id: str | None = None
+    result: Any = attrs.field(default=None, hash=False)
+    fail_code: str | None = None
+    fail_message: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    completed_at: datetime | None = None
+    progress: int | None = None
+    credits_consumed: float | None = None
+    cost_time: float | None = None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
+
+    @functools.cached_property
+    def param(self) -> Any:
+        """The original createTask body, decoded from ``param`` on first access (it can be long)."""
+        return _decode_json_text(self.raw.get("param"))
+
+    @property
+    def is_terminal(self) -> bool:
+        """Whether the task has ended (success or fail)."""
+        return self.state.is_terminal
+
+    @classmethod
+    def from_data(cls, data: object, *, task_id: str | None = None) -> TaskInfo:
+        """Decode a task record (the ``data`` of a task query or callback).
+
+        ``task_id`` is the id asked for, used when the record omits it. Raises
+        :class:`~sora2_characters.MalformedResponseError` when ``data`` is not an object or has no
+        ``state`` (a ``null`` or unknown state is kept as an unknown, non-final state).
+        """
+        if not isinstance(data, dict):
+            if isinstance(data, Mapping):
+                data = dict(data)
+            else:
+                raise MalformedResponseError(
+                    f"expected the task record object in 'data', got {type(data).__name__}"
+                )
+        get = data.get
+        found = get("taskId")
+        if found is None:
+            found = get("task_id")
+        found_id = _id_str(found) or task_id
+        if found_id is None:
+            raise MalformedResponseError("the task record has no taskId")
+        if "state" not in data:
+            raise MalformedResponseError("the task record has no state")
+        result = _decode_json_text(get("resultJson"))
+        model = get("model")
+        return cls(
+            task_id=found_id,
+            model=model if isinstance(model, str) else None,
+            state=_state(get("state")),
+            character_id=_character_id(result),
+            result=result,
+            fail_code=_opt_str(get("failCode")),
+            fail_message=_opt_str(get("failMsg")),
+            created_at=_timestamp(get("createTime")),
+            updated_at=_timestamp(get("updateTime")),
+            completed_at=_timestamp(get("completeTime")),
+            progress=_opt_int(get("progress")),
+            credits_consumed=_opt_float(get("creditsConsumed")),
+            cost_time=_opt_float(get("costTime")),
+            raw=data,
+        )
+
+
+@attrs.frozen(slots=True)
+class CreatedTask:
+    """The answer of createTask.
+
+    Attributes:
+        task_id: the new task's id; pass it to ``get_task`` or ``wait``.
+        raw: the ``data`` object as received.
+
+    """
+
+    task_id: str
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
+
+    @classmethod
+    def from_data(cls, data: object) -> CreatedTask:
+        """Decode createTask's ``data``; raises MalformedResponseError without a usable ``taskId``."""
+        if isinstance(data, Mapping):
+            task_id = _id_str(data.get("taskId", data.get("task_id")))
+            if task_id:
+                return cls(task_id=task_id, raw=data)
+        raise MalformedResponseError("createTask answered success without a taskId")
+
+
+@attrs.frozen(slots=True)
+class UploadedFile:
+    """A file stored by the File Upload API (temporary: 3 to 14 days; do not cache the URL long).
+
+    Attributes:
+        download_url: the URL to pass to ``create_character``.
+        file_name: the stored name.
+        file_path: the stored path (upload path and name).
+        size: the size in bytes.
+        mime_type: the MIME type the service recorded.
+        uploaded_at: when it was stored (timezone-aware), or ``None`` if unreadable.
+        raw: the ``data`` object as received.
+
+    """
+
+    download_url: str
+    file_name: str | None
+    file_path: str | None
+    size: int | None
+    mime_type: str | None
+    uploaded_at: datetime | None
+    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
+
+    @classmethod
+    def from_data(cls, data: object) -> UploadedFile:
+        """Decode the upload ``data``; raises MalformedResponseError without a ``downloadUrl``."""
+        if not isinstance(data, Mapping):
+            raise MalformedResponseError("the upload answered success without a 'data' object")
+        url = data.get("downloadUrl")
+        if not isinstance(url, str) or not url:
+            raise MalformedResponseError("the upload answered success without a downloadUrl")
+        uploaded = data.get("uploadedAt")
+        return cls(
+            download_url=url,
+            file_name=_opt_str(data.get("fileName")),
+            file_path=_opt_str(data.get("filePath")),
+            size=_opt_int(data.get("fileSize")),
+            mime_type=_opt_str(data.get("mimeType")),
+            uploaded_at=_timestamp(uploaded) if isinstance(uploaded, (str, int, float)) else None,
+            raw=data,
+        )

@@ -1,0 +1,171 @@
+"""Preparing a video upload: validate it by content, and reopen it for every attempt.
+
+A source is a path (``str`` or path-like), ``bytes`` or a binary file object. It is checked before
+any request: the container must be mp4, webm or avi by its content (never its name), the size at most
+10 MB, the duration 1-4 s when it can be read. The file is streamed, never read whole; the exception
+is a file object that cannot seek, which is read into memory up to the 10 MB limit (and refused
+beyond it). A seekable file object is uploaded from its start (offset 0), as it is inspected.
+
+Every attempt of one upload reuses the same unique ``uploadPath`` and ``fileName``, so a retry
+overwrites rather than duplicates: the upload is idempotent.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from typing import IO, Any, BinaryIO
+
+import attrs
+
+from ._exceptions import InvalidInputError
+from ._validation import MAX_VIDEO_BYTES, check_duration
+
+__all__ = ["UPLOAD_PREFIX", "PreparedUpload", "prepare_upload"]
+
+UPLOAD_PREFIX = "sora2-characters"
+_ALLOWED = frozenset({"mp4", "webm", "avi"})
+_FALLBACK_MIME = {"mp4": "video/mp4", "webm": "video/webm", "avi": "video/x-msvideo"}
+
+
+@attrs.frozen(slots=True)
+class PreparedUpload:
+    """A validated upload: what to send and how to reopen it for each attempt."""
+
+    upload_path: str
+    file_name: str
+    mime_type: str
+    size: int
+    duration: float | None
+    _path: str | None = None
+    _data: bytes | None = None
+    _file: IO[bytes] | None = None
+
+    def open(self) -> IO[bytes]:
+        """Return a stream positioned at the start of the content (a new file handle for a path)."""
+        if self._path is not None:
+            return open(self._path, "rb")
+        if self._data is not None:
+            return io.BytesIO(self._data)
+        assert self._file is not None  # noqa: S101 - one of the three is always set
+        self._file.seek(0)
+        return self._file
+
+    @property
+    def owns_stream(self) -> bool:
+        """Whether :meth:`open` returns a stream the caller must close."""
+        return self._file is None
+
+
+def _check_file_name(file_name: object) -> str:
+    if not isinstance(file_name, str) or not file_name.strip():
+        raise InvalidInputError("file_name", "must be a non-empty string")
+    if len(file_name) > 255:
+        raise InvalidInputError("file_name", "is longer than 255 characters")
+    if "/" in file_name or "\\" in file_name or any(ord(ch) < 32 for ch in file_name):
+        raise InvalidInputError("file_name", "must not contain slashes or control characters")
+    return file_name
+
+
+def _seekable(file: Any) -> bool:
+    try:
+        return bool(file.seekable())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+@attrs.frozen(slots=True)
+class _Source:
+    size: int
+    inspected: Any
+    default_name: str | None = None
+    path: str | None = None
+    data: bytes | None = None
+    file: IO[bytes] | None = None
+
+
+def _from_path(source: str | os.PathLike[str]) -> _Source:
+    path = os.fspath(source)
+    try:
+        size = os.stat(path).st_size
+    except OSError as exc:
+        raise InvalidInputError("source", f"cannot read the file ({exc.strerror or exc})") from exc
+    if not os.path.isfile(path):
+        raise InvalidInputError("source", "is not a regular file")
+    return _Source(size=size, inspected=path, default_name=os.path.basename(path), path=path)
+
+
+def _from_file(source: Any) -> _Source:
+    if isinstance(source, io.TextIOBase):
+        raise InvalidInputError("source", "must be opened in binary mode")
+    name = getattr(source, "name", None)
+    default_name = os.path.basename(name) if isinstance(name, str) and name else None
+    if _seekable(source):
+        size = source.seek(0, io.SEEK_END)
+        source.seek(0)
+        return _Source(size=size, inspected=source, default_name=default_name, file=source)
+    data = source.read(MAX_VIDEO_BYTES + 1)
+    if not isinstance(data, bytes):
+        raise InvalidInputError("source", "must be opened in binary mode")
+    return _Source(size=len(data), inspected=data, default_name=default_name, data=data)
+
+
+def _resolve(source: object) -> _Source:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        return _Source(size=len(data), inspected=data, data=data)
+    if isinstance(source, (str, os.PathLike)):
+        return _from_path(source)
+    if hasattr(source, "read"):
+        return _from_file(source)
+    raise InvalidInputError("source", f"must be a path, bytes or a binary file, got {type(source).__name__}")
+
+
+def prepare_upload(
+    source: str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO,
+    *,
+    file_name: str | None = None,
+) -> PreparedUpload:
+    """Validate ``source`` by content and return a :class:`PreparedUpload` with a fresh unique path."""
+    from ._media import inspect_video  # noqa: PLC0415 - keeps hachoir out of the package import
+
+    if file_name is not None:
+        _check_file_name(file_name)
+    resolved = _resolve(source)
+    size = resolved.size
+    if size > MAX_VIDEO_BYTES:
+        raise InvalidInputError("source", f"is {size} bytes; the limit is {MAX_VIDEO_BYTES} bytes (10 MB)")
+    if size == 0:
+        raise InvalidInputError("source", "is empty")
+    try:
+        info = inspect_video(resolved.inspected)
+    except OSError as exc:
+        raise InvalidInputError("source", f"cannot read the file ({exc.strerror or exc})") from exc
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError("source", f"cannot be inspected ({exc})") from exc
+    if info.container not in _ALLOWED:
+        raise InvalidInputError("source", "is not an mp4, webm or avi video (judged by its content)")
+    check_duration(info.duration)
+    container: str = info.container
+    if file_name is None:
+        default_name = resolved.default_name
+        file_name = default_name if default_name and _name_ok(default_name) else f"character.{container}"
+    return PreparedUpload(
+        upload_path=f"{UPLOAD_PREFIX}/{uuid.uuid4().hex}",
+        file_name=file_name,
+        mime_type=info.mime_type or _FALLBACK_MIME[container],
+        size=size,
+        duration=info.duration,
+        path=resolved.path,
+        data=resolved.data,
+        file=resolved.file,
+    )
+
+
+def _name_ok(name: str) -> bool:
+    try:
+        _check_file_name(name)
+    except InvalidInputError:
+        return False
+    return True
