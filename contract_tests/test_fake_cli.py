@@ -1,0 +1,82 @@
+"""``python -m sora2_characters.testing`` and the reusable ``serve``/``main`` functions."""
+
+from __future__ import annotations
+
+import io
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+from sora2_characters.testing import FakeApikley, build_parser, fake_from_args, serve
+
+
+def test_serve_prints_the_addresses_and_stops_on_request() -> None:
+    out = io.StringIO()
+    stop = threading.Event()
+    fake = FakeApikley(api_key="cli-key")
+    thread = threading.Thread(target=serve, args=(fake,), kwargs={"out": out, "stop": stop})
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while "Press Ctrl-C" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        text = out.getvalue()
+        assert f"Fake Apikley jobs API:   {fake.base_url}" in text
+        assert f"Fake Apikley upload API: {fake.upload_base_url}" in text
+        assert "API key:                 cli-key" in text
+        response = httpx.get(
+            fake.base_url + "/api/v1/chat/credit", headers={"Authorization": "Bearer cli-key"}
+        )
+        assert response.json()["code"] == 200
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    assert not fake.running
+
+
+def test_options_map_onto_the_constructor() -> None:
+    argv = "--port 0 --error-style http --time-scale 0.01 --task-duration 3 --credits 9 --credits-per-task 1"
+    args = build_parser().parse_args(
+        [*argv.split(), "--accept-any-key", "--no-validate-media", "--remote-videos", "fail"]
+    )
+    fake = fake_from_args(args)
+    assert (fake.port, fake.error_style, fake.time_scale, fake.credits) == (0, "http", 0.01, 9.0)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--error-style", "loud"])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_the_module_runs_until_interrupted(sig: signal.Signals) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sora2_characters.testing", "--port", "0", "--time-scale", "0.001"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(4)]
+        first = banner[0]  # the jobs API line
+        assert banner[3] == "Press Ctrl-C to stop.\n"
+        match = re.search(r"(http://127\.0\.0\.1:\d+)", first)
+        assert match, first
+        response = httpx.get(
+            match[1] + "/api/v1/chat/credit", headers={"Authorization": "Bearer test-key"}, timeout=5
+        )
+        assert response.json() == {"code": 200, "msg": "success", "data": 100.0}
+        process.send_signal(sig)
+        stdout, stderr = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=5)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    if sig == signal.SIGINT:
+        assert stdout.endswith("Stopping.\n")

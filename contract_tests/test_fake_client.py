@@ -1,0 +1,45 @@
+"""The SDK's clients against the fake, through the plugin's fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sora2_characters import APIConnectionError, AsyncClient, Client, TaskFailedError
+from sora2_characters.testing import FakeApikley
+
+CHARACTER = Path(__file__).resolve().parent.parent / "examples" / "character.mp4"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def test_upload_create_and_wait(sora2_client: Client, fake_apikley: FakeApikley) -> None:
+    video = sora2_client.upload_video(CHARACTER)
+    task = sora2_client.create_character_and_wait(video.download_url, character_prompt="a fox")
+    assert task.character_id is not None
+    assert task.character_id.startswith("char_")
+    assert fake_apikley.tasks[0].body["input"]["character_prompt"] == "a fox"
+    assert sora2_client.get_credits() == 97.5
+
+
+def test_a_bad_video_ends_in_task_failed(sora2_client: Client, fake_apikley: FakeApikley) -> None:
+    url = f"{fake_apikley.base_url}/files/never/uploaded.mp4"
+    with pytest.raises(TaskFailedError):
+        sora2_client.create_character_and_wait(url)
+
+
+def test_a_dropped_create_task_is_never_repeated(sora2_client: Client, fake_apikley: FakeApikley) -> None:
+    video = sora2_client.upload_video(CHARACTER)
+    fake_apikley.drop_connection_next("createTask", when="after_read")
+    with pytest.raises(APIConnectionError):
+        sora2_client.create_character(video.download_url)
+    assert len(fake_apikley.tasks) == 1
+    assert len(fake_apikley.requests_for("createTask")) == 1
+
+
+@pytest.mark.anyio
+async def test_the_async_client(async_sora2_client: AsyncClient, fake_apikley: FakeApikley) -> None:
+    video = await async_sora2_client.upload_video(DATA / "clip-2s.webm")
+    task = await async_sora2_client.create_character_and_wait(video.download_url)
+    assert task.character_id is not None
+    assert video.file_path is not None
+    assert fake_apikley.uploaded_files[video.file_path].mime_type == "video/webm"

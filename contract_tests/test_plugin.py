@@ -1,0 +1,172 @@
+"""The pytest plugin, seen from a consumer's project through pytester."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+CHARACTER = ROOT / "examples" / "character.mp4"
+
+# The README's example, verbatim (keep the two in step).
+README_EXAMPLE = """
+import pytest
+
+from sora2_characters import ServiceUnavailableError, TaskFailedError
+
+
+def test_a_clip_becomes_a_character(sora2_client, fake_apikley):
+    video = sora2_client.upload_video("tests/data/character.mp4")
+    task = sora2_client.create_character_and_wait(video.download_url)
+    assert task.character_id.startswith("char_")
+    assert len(fake_apikley.tasks) == 1
+    assert fake_apikley.credits == 97.5
+
+
+def test_a_failed_generation(sora2_client, fake_apikley):
+    video = sora2_client.upload_video("tests/data/character.mp4")
+    fake_apikley.fail_task(fail_code="500", fail_msg="internal error")
+    with pytest.raises(TaskFailedError):
+        sora2_client.create_character_and_wait(video.download_url)
+
+
+@pytest.mark.fake_apikley(error_style="http")
+def test_maintenance_is_reported(sora2_client, fake_apikley):
+    fake_apikley.fail_next("credits", code=455, times=None)
+    with pytest.raises(ServiceUnavailableError):
+        sora2_client.get_credits()
+"""
+
+
+@pytest.fixture
+def consumer(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A consumer project with a clip in tests/data and strict settings like ours."""
+    data = pytester.path / "tests" / "data"
+    data.mkdir(parents=True)
+    shutil.copy(CHARACTER, data / "character.mp4")
+    pytester.makeini("[pytest]\naddopts = --strict-markers -p no:cacheprovider\nfilterwarnings = error\n")
+    return pytester
+
+
+def test_the_readme_example_passes_as_written(consumer: pytest.Pytester) -> None:
+    consumer.makepyfile(test_readme=README_EXAMPLE)
+    result = consumer.runpytest_subprocess("-q")
+    result.assert_outcomes(passed=3)
+
+
+def test_fixtures_give_a_fresh_running_fake_per_test(consumer: pytest.Pytester) -> None:
+    consumer.makepyfile(
+        test_fresh="""
+        import httpx
+
+        def test_first(fake_apikley):
+            fake_apikley.credits = 1
+            response = httpx.get(fake_apikley.base_url + "/api/v1/chat/credit",
+                                 headers={"Authorization": "Bearer " + fake_apikley.api_key})
+            assert response.json()["data"] == 1
+            assert fake_apikley.upload_base_url == fake_apikley.base_url + "/file-upload"
+
+        def test_second(fake_apikley):
+            assert fake_apikley.credits == 100.0
+            assert fake_apikley.requests == []
+            assert fake_apikley.time_scale == 0.001
+        """
+    )
+    consumer.runpytest_subprocess("-q").assert_outcomes(passed=2)
+
+
+def test_options_fixture_and_marker_configure_the_fake(consumer: pytest.Pytester) -> None:
+    consumer.makepyfile(
+        test_options="""
+        import pytest
+
+        @pytest.fixture
+        def fake_apikley_options():
+            return {"initial_credits": 7, "api_key": "consumer-key"}
+
+        def test_options(fake_apikley, sora2_client):
+            assert fake_apikley.api_key == "consumer-key"
+            assert sora2_client.get_credits() == 7
+
+        @pytest.mark.fake_apikley(initial_credits=3, error_style="http")
+        def test_marker_wins(fake_apikley):
+            assert (fake_apikley.credits, fake_apikley.error_style) == (3, "http")
+            assert fake_apikley.api_key == "consumer-key"
+        """
+    )
+    consumer.runpytest_subprocess("-q").assert_outcomes(passed=2)
+
+
+def test_the_async_client_fixture(consumer: pytest.Pytester) -> None:
+    consumer.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+        """
+    )
+    consumer.makepyfile(
+        test_async="""
+        import pytest
+
+        @pytest.mark.anyio
+        async def test_async(async_sora2_client, fake_apikley):
+            video = await async_sora2_client.upload_video("tests/data/character.mp4")
+            task = await async_sora2_client.create_character_and_wait(video.download_url)
+            assert task.character_id.startswith("char_")
+            assert [r.operation for r in fake_apikley.requests][:2] == ["fileStreamUpload", "createTask"]
+        """
+    )
+    consumer.runpytest_subprocess("-q").assert_outcomes(passed=1)
+
+
+@pytest.mark.prism
+def test_the_prism_mock_fixture(consumer: pytest.Pytester) -> None:
+    consumer.makepyfile(
+        test_prism="""
+        import httpx
+
+        def test_mock(prism_mock):
+            response = httpx.get(prism_mock.base_url + "/api/v1/chat/credit",
+                                 headers={"Authorization": "Bearer any"}, timeout=30)
+            assert response.json()["code"] == 200
+        """
+    )
+    consumer.runpytest_subprocess("-q").assert_outcomes(passed=1)
+
+
+def test_the_prism_mock_fixture_fails_clearly_without_prism(
+    consumer: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    consumer.makepyfile(test_noprism="def test_mock(prism_mock):\n    pass\n")
+    monkeypatch.delenv("SORA2_PRISM_COMMAND", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node on the PATH
+    result = consumer.runpytest_subprocess("-q")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*PrismNotFoundError: Node.js is not installed*"])
+
+
+def test_the_plugin_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, sora2_characters.pytest_plugin; "
+        "names = ('starlette', 'uvicorn', 'sora2_characters.testing'); "
+        "heavy = sorted(m for m in names if m in sys.modules); "
+        "print(heavy)"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"
+
+
+def test_the_plugin_is_registered_through_the_entry_point(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("--fixtures", "-q")
+    result.stdout.fnmatch_lines(["*fixtures defined from sora2_characters.pytest_plugin*"])
+    for name in ("fake_apikley", "fake_apikley_options", "sora2_client", "async_sora2_client", "prism_mock"):
+        result.stdout.fnmatch_lines([f"{name}*-- *sora2_characters/pytest_plugin.py:*"])

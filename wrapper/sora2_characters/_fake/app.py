@@ -1,0 +1,487 @@
+"""The fake's Starlette application: routing, auth, faults, recording, and the API's behaviour.
+
+Each API call goes through :func:`_dispatch`: it consumes the fault plan for the operation, records
+the request, checks the key, runs the operation and renders its outcome in the configured error
+style. Faults of kind ``code`` and ``rate_limit`` answer instead of the operation (nothing is
+created); ``drop`` with ``when="after_read"`` and ``malformed`` run the operation first (a
+createTask creates and bills its task) and then break the answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import contextlib
+import json
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import httpx
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sora2_characters._fake import schema
+from sora2_characters._fake.callbacks import run_scheduler
+from sora2_characters._fake.faults import UPLOAD_OPERATIONS, Fault, FaultPlan
+from sora2_characters._fake.responses import DropResponse, dumps, envelope, json_response, malformed
+from sora2_characters._fake.state import FakeState, PlannedFailure, RecordedRequest, UploadedFile
+from sora2_characters._fake.uploads import (
+    UploadParseError,
+    decode_base64,
+    file_name_for,
+    mime_type_for,
+    parse_multipart,
+    url_file_name,
+)
+from sora2_characters._fake.videos import MAX_VIDEO_BYTES, VIDEO_FAIL_CODE, video_problem
+
+UPLOAD_PREFIX = "/file-upload"
+FILES_PREFIX = "/files/"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_MESSAGES = {
+    400: "Bad request",
+    401: "You do not have access permissions",
+    402: "Credits insufficient",
+    404: "Not found",
+    422: "Validation error: a parameter is invalid",
+    429: "Rate limit exceeded",
+    433: "Usage limit exceeded",
+    455: "Service under maintenance",
+    500: "Server error",
+    501: "Generation failed",
+    505: "Feature disabled",
+}
+
+
+def default_message(code: int) -> str:
+    """Return the message sent with ``code`` when the caller gave none."""
+    return _MESSAGES.get(code, f"Error {code}")
+
+
+@dataclass
+class Outcome:
+    """What an operation answers: the body ``code``, ``msg`` and ``data``."""
+
+    code: int
+    msg: str
+    data: Any = None
+
+
+@dataclass
+class Context:
+    """What the handlers share: the state, the fault plan and the fake's own base URL."""
+
+    state: FakeState
+    faults: FaultPlan
+    base_url: Callable[[], str]
+
+    def own_file(self, url: str) -> UploadedFile | bool | None:
+        """Return the stored file ``url`` names; ``False`` when ``url`` is not one of this fake's files."""
+        parts, base = urlsplit(url), urlsplit(self.base_url())
+        same_port = parts.port == base.port and (parts.hostname or "") in LOOPBACK_HOSTS | {base.hostname}
+        if not same_port or not parts.path.startswith(FILES_PREFIX):
+            return False
+        with self.state.lock:
+            return self.state.files.get(unquote(parts.path[len(FILES_PREFIX) :]))
+
+    def file_url(self, file_path: str) -> str:
+        """Return the download URL of a stored file."""
+        return f"{self.base_url()}{FILES_PREFIX}{quote(file_path)}"
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL of this machine."""
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and (parts.hostname or "") in LOOPBACK_HOSTS
+
+
+async def fetch_loopback(url: str, timeout: float) -> bytes:
+    """GET a loopback URL (bounded in time and to 10 MB + 1 byte); raise ``httpx.HTTPError``."""
+    async with (
+        httpx.AsyncClient(timeout=timeout, trust_env=False) as client,
+        client.stream("GET", url) as response,
+    ):
+        response.raise_for_status()
+        content = bytearray()
+        async for chunk in response.aiter_bytes():
+            content += chunk
+            if len(content) > MAX_VIDEO_BYTES:
+                break
+        return bytes(content)
+
+
+def _redacted(headers: dict[str, str]) -> dict[str, str]:
+    if "authorization" in headers:
+        scheme = headers["authorization"].split(" ", 1)[0]
+        headers["authorization"] = f"{scheme} <redacted>" if " " in headers["authorization"] else "<redacted>"
+    return headers
+
+
+def _authorized(ctx: Context, request: Request) -> bool:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        return False
+    settings = ctx.state.settings
+    return settings.accept_any_key or key in settings.api_keys
+
+
+Handler = Callable[[Context, Request, bytes], Awaitable[Outcome]]
+
+
+async def _dispatch(ctx: Context, request: Request, operation: str, handler: Handler) -> Response:
+    upload = operation in UPLOAD_OPERATIONS
+    latency, fault = ctx.faults.take(operation)
+    if latency:
+        await asyncio.sleep(latency)
+    if fault is not None and fault.delay and fault.kind != "latency":
+        await asyncio.sleep(fault.delay)
+    body: bytes | None = None
+    status: int | None = None
+    try:
+        if fault is not None and fault.kind == "drop" and fault.when == "before_read":
+            return DropResponse()
+        body = await request.body()
+        response = await _answer(
+            ctx, request, operation=operation, handler=handler, fault=fault, body=body, upload=upload
+        )
+        status = (
+            None if isinstance(response, DropResponse) or response.status_code == 0 else response.status_code
+        )
+        return response
+    finally:
+        ctx.state.record(
+            RecordedRequest(
+                method=request.method,
+                path=request.url.path,
+                query=dict(request.query_params),
+                headers=_redacted(dict(request.headers)),
+                body=body,
+                operation=operation,
+                fault=None if fault is None else fault.describe(),
+                status=status,
+                time=ctx.state.now(),
+            )
+        )
+
+
+async def _answer(
+    ctx: Context,
+    request: Request,
+    *,
+    operation: str,
+    handler: Handler,
+    fault: Fault | None,
+    body: bytes,
+    upload: bool,
+) -> Response:
+    style = ctx.state.settings.error_style
+    if fault is not None and fault.kind == "code":
+        assert fault.code is not None  # noqa: S101 - Fault.__post_init__ guarantees it
+        http_status = fault.http_status
+        response = envelope(fault.code, fault.msg or default_message(fault.code), style=style, upload=upload)
+        if http_status is not None:
+            response.status_code = http_status
+        return response
+    if fault is not None and fault.kind == "rate_limit":
+        response = envelope(429, fault.msg or default_message(429), style="http", upload=upload)
+        if fault.retry_after is not None:
+            response.headers["Retry-After"] = fault.retry_after
+        return response
+    if not _authorized(ctx, request):
+        outcome = Outcome(401, "Unauthorized" if upload else default_message(401))
+    else:
+        outcome = await handler(ctx, request, body)
+    response = envelope(outcome.code, outcome.msg, outcome.data, style=style, upload=upload)
+    if fault is not None and fault.kind == "drop":
+        return DropResponse()
+    if fault is not None and fault.kind == "malformed":
+        return malformed(fault.malformed, bytes(response.body), upload=upload)
+    return response
+
+
+def _json_body(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise UploadParseError("body: not valid JSON") from None
+
+
+# ---- the jobs API ----------------------------------------------------------------------------
+
+
+async def _video_failure(ctx: Context, url: str) -> PlannedFailure | None:
+    settings = ctx.state.settings
+    if not settings.validate_media:
+        return None
+    stored = ctx.own_file(url)
+    content: bytes | None
+    if isinstance(stored, UploadedFile) and stored.content is not None:
+        content = stored.content
+    elif stored is None:
+        return PlannedFailure("404", "character_file_url: no file is stored at this URL")
+    elif is_loopback(url) and stored is False:
+        try:
+            content = await fetch_loopback(url, settings.fetch_timeout)
+        except httpx.HTTPError as exc:
+            return PlannedFailure(
+                VIDEO_FAIL_CODE, f"character_file_url: the video could not be downloaded ({exc})"
+            )
+    else:
+        if settings.remote_videos == "accept":
+            return None
+        return PlannedFailure(
+            VIDEO_FAIL_CODE, "character_file_url: remote videos are refused (remote_videos='fail')"
+        )
+    problem = await run_in_threadpool(video_problem, content)
+    return None if problem is None else PlannedFailure(VIDEO_FAIL_CODE, problem)
+
+
+async def _create_task(ctx: Context, request: Request, body: bytes) -> Outcome:
+    try:
+        payload = _json_body(body)
+    except UploadParseError as exc:
+        return Outcome(400, str(exc))
+    problem = schema.validate(payload, schema.request_schema("createTask"))
+    if problem is None and "input" not in payload:
+        problem = "input: is required"
+    if problem is not None:
+        return Outcome(422, problem)
+    with ctx.state.lock:
+        if ctx.state.credits < ctx.state.settings.credits_per_task:
+            return Outcome(402, default_message(402))
+    failure = await _video_failure(ctx, payload["input"]["character_file_url"][0])
+    task = ctx.state.create_task(payload, failure)
+    return Outcome(200, "success", {"taskId": task.task_id})
+
+
+async def _record_info(ctx: Context, request: Request, body: bytes) -> Outcome:
+    for name, (required, param_schema) in schema.query_schema("recordInfo").items():
+        value = request.query_params.get(name)
+        if value is None:
+            if required:
+                return Outcome(400, f"{name} is required")
+            continue
+        problem = schema.validate(value, param_schema, name)
+        if problem is not None:
+            return Outcome(400, problem)
+    with ctx.state.lock:
+        task = ctx.state.tasks.get(request.query_params["taskId"])
+        if task is None:
+            return Outcome(422, "recordInfo is null")
+        return Outcome(200, "success", task.view(ctx.state.now()))
+
+
+async def _credits(ctx: Context, request: Request, body: bytes) -> Outcome:
+    with ctx.state.lock:
+        return Outcome(200, "success", ctx.state.credits)
+
+
+async def _download_url(ctx: Context, request: Request, body: bytes) -> Outcome:
+    try:
+        payload = _json_body(body)
+    except UploadParseError as exc:
+        return Outcome(400, str(exc))
+    problem = schema.validate(payload, schema.request_schema("downloadUrl"))
+    if problem is not None:
+        return Outcome(422, problem)
+    stored = ctx.own_file(payload["url"])
+    if not isinstance(stored, UploadedFile):
+        return Outcome(422, "url: not a file stored by this server")
+    return Outcome(200, "success", f"{ctx.file_url(stored.file_path)}?token={secrets.token_urlsafe(12)}")
+
+
+# ---- the upload API ----------------------------------------------------------------------------
+
+
+def _store(
+    ctx: Context,
+    fields: dict[str, Any],
+    content: bytes | None,
+    *,
+    name_hint: str | None,
+    declared: str | None,
+    source_url: str | None = None,
+) -> Outcome:
+    file_name = file_name_for(fields.get("fileName"), name_hint)
+    file_path = f"{fields['uploadPath']}/{file_name}"
+    stored = UploadedFile(
+        file_name=file_name,
+        file_path=file_path,
+        mime_type=mime_type_for(content, file_name, declared),
+        uploaded_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        content=content,
+        source_url=source_url,
+    )
+    with ctx.state.lock:
+        ctx.state.files[file_path] = stored
+    data = {
+        "fileName": file_name,
+        "filePath": file_path,
+        "downloadUrl": ctx.file_url(file_path),
+        "fileSize": stored.size,
+        "mimeType": stored.mime_type,
+        "uploadedAt": stored.uploaded_at,
+    }
+    return Outcome(200, "File uploaded successfully", data)
+
+
+def _upload_fields(operation: str, fields: dict[str, Any]) -> None:
+    problem = schema.validate(fields, schema.request_schema(operation))
+    if problem is not None:
+        raise UploadParseError(problem)
+
+
+async def _stream_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
+    try:
+        parts = parse_multipart(request.headers.get("content-type", ""), body)
+        fields: dict[str, Any] = {
+            name: part.content.decode("utf-8", "replace") for name, part in parts.items() if name != "file"
+        }
+        if "file" in parts:
+            fields["file"] = "<binary>"
+        _upload_fields("fileStreamUpload", fields)
+    except UploadParseError as exc:
+        return Outcome(400, str(exc))
+    file = parts["file"]
+    return _store(ctx, fields, file.content, name_hint=file.filename, declared=file.content_type)
+
+
+async def _base64_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
+    try:
+        fields = _json_body(body)
+        _upload_fields("fileBase64Upload", fields)
+        content, declared = decode_base64(fields["base64Data"])
+    except (UploadParseError, binascii.Error) as exc:
+        return Outcome(400, str(exc))
+    return _store(ctx, fields, content, name_hint=None, declared=declared)
+
+
+async def _url_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
+    try:
+        fields = _json_body(body)
+        _upload_fields("fileUrlUpload", fields)
+    except UploadParseError as exc:
+        return Outcome(400, str(exc))
+    url: str = fields["fileUrl"]
+    if urlsplit(url).scheme not in {"http", "https"}:
+        return Outcome(400, "fileUrl: must be an http or https URL")
+    name_hint = url_file_name(url)
+    if not is_loopback(url):
+        # The fake never leaves the machine: remember the URL, unfetched.
+        return _store(ctx, fields, None, name_hint=name_hint, declared=None, source_url=url)
+    try:
+        content = await fetch_loopback(url, ctx.state.settings.fetch_timeout)
+    except httpx.HTTPError as exc:
+        return Outcome(500, f"Upload failed: fileUrl could not be downloaded ({type(exc).__name__})")
+    return _store(ctx, fields, content, name_hint=name_hint, declared=None, source_url=url)
+
+
+# ---- routing -----------------------------------------------------------------------------------
+
+
+async def _serve_file(ctx: Context, request: Request) -> Response:
+    file_path = request.path_params["file_path"]
+    with ctx.state.lock:
+        stored = ctx.state.files.get(file_path)
+    ctx.state.record(
+        RecordedRequest(
+            method=request.method,
+            path=request.url.path,
+            query=dict(request.query_params),
+            headers=_redacted(dict(request.headers)),
+            body=b"",
+            operation=None,
+            fault=None,
+            status=200 if stored is not None and stored.content is not None else 404,
+            time=ctx.state.now(),
+        )
+    )
+    if stored is None or stored.content is None:
+        return Response(b"not found", status_code=404, media_type="text/plain")
+    return Response(stored.content, media_type=stored.mime_type)
+
+
+async def _not_found(ctx: Context, request: Request) -> Response:
+    body = await request.body()
+    upload = request.url.path.removeprefix(UPLOAD_PREFIX) in {
+        "/api/file-stream-upload",
+        "/api/file-base64-upload",
+        "/api/file-url-upload",
+    }
+    code = 405 if upload else 404
+    style = ctx.state.settings.error_style
+    response = envelope(
+        code, "Method not allowed" if upload else default_message(404), style=style, upload=upload
+    )
+    ctx.state.record(
+        RecordedRequest(
+            method=request.method,
+            path=request.url.path,
+            query=dict(request.query_params),
+            headers=_redacted(dict(request.headers)),
+            body=body,
+            operation=None,
+            fault=None,
+            status=response.status_code,
+            time=ctx.state.now(),
+        )
+    )
+    return response
+
+
+_HANDLERS: dict[str, Handler] = {
+    "createTask": _create_task,
+    "recordInfo": _record_info,
+    "credits": _credits,
+    "downloadUrl": _download_url,
+    "fileStreamUpload": _stream_upload,
+    "fileBase64Upload": _base64_upload,
+    "fileUrlUpload": _url_upload,
+}
+
+
+def build_app(ctx: Context) -> Starlette:
+    """Build the ASGI app of one fake (uploads answer under ``/file-upload`` and at the bare paths)."""
+
+    def endpoint(operation: str) -> Callable[[Request], Awaitable[Response]]:
+        async def call(request: Request) -> Response:
+            return await _dispatch(ctx, request, operation, _HANDLERS[operation])
+
+        return call
+
+    routes: list[Route] = []
+    for (method, path), operation in schema.OPERATION_PATHS.items():
+        paths = [path, UPLOAD_PREFIX + path] if operation in UPLOAD_OPERATIONS else [path]
+        routes += [Route(each, endpoint(operation), methods=[method.upper()]) for each in paths]
+
+    async def serve_file(request: Request) -> Response:
+        return await _serve_file(ctx, request)
+
+    async def not_found(request: Request) -> Response:
+        return await _not_found(ctx, request)
+
+    routes.append(Route(FILES_PREFIX + "{file_path:path}", serve_file, methods=["GET"]))
+    routes.append(Route("/{rest:path}", not_found, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        scheduler = asyncio.create_task(run_scheduler(ctx.state))
+        try:
+            yield
+        finally:
+            scheduler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await scheduler
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+__all__ = ["Context", "build_app", "default_message", "dumps", "json_response"]

@@ -1,0 +1,90 @@
+"""Run an ASGI app with uvicorn in a background thread, on a port read back after binding.
+
+The server speaks HTTP/1.1 through :class:`DroppableH11Protocol`, uvicorn's h11 protocol with one
+addition: every request's ``scope["state"]`` carries its connection's transport, so the fake can
+close a connection without answering (a real drop, not a 500).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from sora2_characters._fake.responses import TRANSPORT_KEY
+
+
+class DroppableH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, exposing the connection's transport to the app."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Remember the transport in this connection's copy of the app state."""
+        super().connection_made(transport)
+        self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
+
+
+class ServerStartError(RuntimeError):
+    """The fake server did not start listening in time."""
+
+
+class ThreadedServer:
+    """uvicorn serving ``app`` on ``host:port`` (0: any free port) from a daemon thread."""
+
+    def __init__(self, app: Any, *, host: str, port: int) -> None:
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            http=DroppableH11Protocol,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self.host = host
+        self.port = port
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
+            self._error = exc
+
+    def start(self, timeout: float = 10.0) -> int:
+        """Start serving and return the bound port, or raise :class:`ServerStartError`."""
+        self._thread = threading.Thread(target=self._run, name=f"fake-apikley-{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if self._error is not None or not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                reason = repr(self._error) if self._error else f"not listening after {timeout} s"
+                raise ServerStartError(
+                    f"the fake Apikley server did not start on {self.host}:{self.port}: {reason}"
+                )
+            time.sleep(0.005)
+        sockets: list[Any] = [sock for server in self._server.servers for sock in server.sockets]
+        self.port = int(sockets[0].getsockname()[1])
+        return self.port
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Ask uvicorn to exit and wait for the thread (bounded). Safe to call twice."""
+        self._server.should_exit = True
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                self._server.force_exit = True
+                thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        """Whether the server thread is alive."""
+        return self._thread is not None and self._thread.is_alive()

@@ -1,0 +1,108 @@
+"""Pytest fixtures for code that uses sora2-characters, registered through the ``pytest11`` entry point.
+
+* ``fake_apikley``: a running :class:`~sora2_characters.testing.FakeApikley`, fresh for each test,
+  fast (``time_scale=0.001``: a task ends in about 15 ms). Configure it per test with the marker
+  ``@pytest.mark.fake_apikley(error_style="http", initial_credits=5)`` or for a whole module or
+  folder by overriding the ``fake_apikley_options`` fixture (a dict of constructor arguments).
+* ``sora2_client`` / ``async_sora2_client``: a :class:`~sora2_characters.Client` /
+  :class:`~sora2_characters.AsyncClient` bound to ``fake_apikley``, closed after the test.
+* ``prism_mock``: a Prism mock of the bundled spec, shared by the session (needs ``npm ci``; a
+  missing Prism fails the test with the reason, it is never skipped silently).
+
+Nothing heavy is imported until a fixture is used: pytest loads this module in every run of every
+project that installed the package.
+
+Example::
+
+    def test_character(sora2_client, fake_apikley):
+        video = sora2_client.upload_video("tests/character.mp4")
+        task = sora2_client.create_character_and_wait(video.download_url)
+        assert task.character_id.startswith("char_")
+        assert len(fake_apikley.tasks) == 1
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from sora2_characters import AsyncClient, Client
+    from sora2_characters._prism import PrismServer
+    from sora2_characters.testing import FakeApikley
+
+#: What the fixture passes to FakeApikley unless the options or the marker say otherwise.
+FIXTURE_DEFAULTS: dict[str, Any] = {"time_scale": 0.001}
+#: Poll interval (seconds) of the bound clients: the fake's tasks end within milliseconds.
+CLIENT_POLL_INTERVAL = 0.005
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``fake_apikley`` marker (so ``--strict-markers`` accepts it)."""
+    config.addinivalue_line(
+        "markers", "fake_apikley(**options): FakeApikley constructor arguments for the fake_apikley fixture"
+    )
+
+
+@pytest.fixture
+def fake_apikley_options() -> dict[str, Any]:
+    """Override to pass constructor arguments to every ``fake_apikley`` in scope."""
+    return {}
+
+
+@pytest.fixture
+def fake_apikley(
+    request: pytest.FixtureRequest, fake_apikley_options: dict[str, Any]
+) -> Iterator[FakeApikley]:
+    """Yield a fresh fake Apikley server on a free loopback port, stopped after the test."""
+    from sora2_characters.testing import FakeApikley  # noqa: PLC0415 - keep plugin import light
+
+    options = {**FIXTURE_DEFAULTS, **fake_apikley_options}
+    for marker in reversed(list(request.node.iter_markers("fake_apikley"))):
+        options.update(marker.kwargs)
+    with FakeApikley(**options) as fake:
+        yield fake
+
+
+@pytest.fixture
+def sora2_client(fake_apikley: FakeApikley) -> Iterator[Client]:
+    """Yield a :class:`~sora2_characters.Client` bound to ``fake_apikley``, closed after the test."""
+    from sora2_characters import Client  # noqa: PLC0415
+
+    with Client(
+        fake_apikley.api_key,
+        base_url=fake_apikley.base_url,
+        upload_base_url=fake_apikley.upload_base_url,
+        allow_insecure_http=True,
+        poll_interval=CLIENT_POLL_INTERVAL,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def async_sora2_client(fake_apikley: FakeApikley) -> AsyncIterator[AsyncClient]:
+    """Yield an :class:`~sora2_characters.AsyncClient` bound to ``fake_apikley``, closed after the test.
+
+    Async fixtures need an async plugin: anyio's (``@pytest.mark.anyio``) or pytest-asyncio.
+    """
+    from sora2_characters import AsyncClient  # noqa: PLC0415
+
+    async with AsyncClient(
+        fake_apikley.api_key,
+        base_url=fake_apikley.base_url,
+        upload_base_url=fake_apikley.upload_base_url,
+        allow_insecure_http=True,
+        poll_interval=CLIENT_POLL_INTERVAL,
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def prism_mock() -> Iterator[PrismServer]:
+    """Yield a Prism mock of the bundled spec, shared by the session (``.base_url`` serves both APIs)."""
+    from sora2_characters._prism import PrismServer  # noqa: PLC0415
+
+    with PrismServer(mode="mock") as prism:
+        yield prism

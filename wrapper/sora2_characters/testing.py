@@ -1,0 +1,489 @@
+"""A fake Apikley server for tests: a real HTTP server on loopback that behaves like the live API.
+
+Needs the ``server`` extra (Starlette and uvicorn). It authenticates, validates requests against the
+bundled spec, runs tasks through ``waiting -> queuing -> generating -> success`` on a scalable
+clock, checks each task's source video, stores uploads and serves them back, bills credits, calls
+back with optional HMAC signatures, records every request, and injects faults on demand.
+
+Example::
+
+    from sora2_characters.testing import FakeApikley
+
+    with FakeApikley(time_scale=0.001) as fake:        # a 15 s task ends in 15 ms
+        fake.fail_next("createTask", code=455)          # maintenance, once
+        client = Client(fake.api_key, base_url=fake.base_url, upload_base_url=fake.upload_base_url)
+        ...
+        assert fake.requests[0].headers["authorization"] == "Bearer <redacted>"
+
+From the command line: ``python -m sora2_characters.testing --port 4010 --time-scale 0.1``.
+
+Errors: ``error_style="live"`` answers HTTP 200 with the code in the body, like the live service;
+``"http"`` makes the HTTP status equal the body code, like Prism. Request validation errors answer
+code 422 on the jobs API (400 for an unreadable body or a bad query) and 400 on the upload API,
+whose spec documents no 422; the message names the field (``input.character_prompt: at most 5000
+characters``).
+
+Faults (see :meth:`FakeApikley.fail_next` and its siblings) are consumed per call, in the order they
+were added. Faults of kind ``code`` and ``rate_limit`` answer instead of the operation, so nothing
+is created. ``drop_connection_next(when="after_read")`` and ``malformed_next`` run the operation
+first: a createTask creates and bills its task, and the client cannot tell.
+
+Connection drops are real: the server closes the TCP connection without sending a response byte.
+httpx raises ``httpx.RemoteProtocolError`` ("Server disconnected without sending a response.") in
+both cases; for ``before_read`` the request is recorded with ``body=None`` and nothing is created.
+A ``truncated`` answer promises a ``Content-Length``, sends half, and closes: httpx raises
+``httpx.RemoteProtocolError`` while reading the body.
+
+Source videos: a ``character_file_url`` uploaded to this fake is inspected (mp4, webm or avi, at most
+10 MB, 1-4 s, by content); a URL of another loopback server is downloaded with a short timeout; any
+other URL is never fetched, and is accepted or made to fail as ``remote_videos`` says. A bad video
+does not fail createTask: the task runs its course and ends in ``fail`` with failCode ``"422"`` and a
+failMsg naming the problem, as the live service reports it.
+
+Callbacks go only to loopback URLs (others are recorded as refused). A task is charged
+``credits_per_task`` when it is created; createTask answers 402 when the balance cannot pay.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import FrameType, TracebackType
+from typing import IO, Any, Self
+
+from sora2_characters._fake.faults import DropWhen, Fault, FaultPlan, MalformedKind, resolve_operation
+from sora2_characters._fake.state import (
+    CallbackAttempt,
+    ErrorStyle,
+    FakeState,
+    PlannedFailure,
+    RecordedRequest,
+    RemoteVideos,
+    Settings,
+    TaskRecord,
+    TaskState,
+    UploadedFile,
+    task_durations_from,
+)
+
+__all__ = [
+    "CallbackAttempt",
+    "FakeApikley",
+    "Fault",
+    "FaultPlan",
+    "RecordedRequest",
+    "TaskRecord",
+    "UploadedFile",
+    "main",
+    "serve",
+]
+
+DEFAULT_API_KEY = "test-key"
+
+
+class FakeApikley:
+    """A fake Apikley server (jobs API and file-upload API) in a background thread.
+
+    Args:
+        host: interface to listen on (loopback by default).
+        port: TCP port; 0 picks a free one, read back after :meth:`start`.
+        api_key: the key (or keys) accepted as ``Authorization: Bearer <key>``.
+        accept_any_key: accept any non-empty bearer key.
+        error_style: ``"live"`` (HTTP 200, code in the body) or ``"http"`` (HTTP status = code).
+        time_scale: wall seconds per fake second (``0.001``: a 15 s task takes 15 ms; 0: instant).
+        task_durations: fake seconds per phase (``waiting``, ``queuing``, ``generating``), merged over
+            the defaults 1, 2 and 12.
+        task_duration: the total fake seconds instead, spread over the phases proportionally.
+        initial_credits: the starting balance.
+        credits_per_task: what each createTask costs.
+        webhook_secret: when set, callbacks carry ``X-Webhook-Timestamp``/``X-Webhook-Signature``.
+        validate_media: inspect each task's source video (off: every task succeeds).
+        remote_videos: what a task whose video URL is off this machine does: ``"accept"`` or ``"fail"``.
+        callback_timeout: seconds allowed to each callback POST.
+        fetch_timeout: seconds allowed to fetch a video or ``fileUrl`` from another loopback server.
+        clock: wall clock in seconds (default ``time.time``); inject one to control time by hand.
+
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | Sequence[str] = DEFAULT_API_KEY,
+        accept_any_key: bool = False,
+        error_style: ErrorStyle = "live",
+        time_scale: float = 1.0,
+        task_durations: Mapping[TaskState, float] | None = None,
+        task_duration: float | None = None,
+        initial_credits: float = 100.0,
+        credits_per_task: float = 2.5,
+        webhook_secret: str | bytes | None = None,
+        validate_media: bool = True,
+        remote_videos: RemoteVideos = "accept",
+        callback_timeout: float = 5.0,
+        fetch_timeout: float = 5.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        keys = (api_key,) if isinstance(api_key, str) else tuple(api_key)
+        if not keys or not all(keys):
+            raise ValueError("api_key must be a non-empty key or a sequence of them")
+        _check_choice("error_style", error_style, ("live", "http"))
+        _check_choice("remote_videos", remote_videos, ("accept", "fail"))
+        if time_scale < 0:
+            raise ValueError(f"time_scale must be >= 0, got {time_scale}")
+        self._host = host
+        self._port = port
+        self._keys = keys
+        self._state = FakeState(
+            Settings(
+                api_keys=frozenset(keys),
+                accept_any_key=accept_any_key,
+                error_style=error_style,
+                time_scale=time_scale,
+                task_durations=task_durations_from(task_durations, task_duration),
+                credits_per_task=credits_per_task,
+                webhook_secret=webhook_secret,
+                validate_media=validate_media,
+                remote_videos=remote_videos,
+                callback_timeout=callback_timeout,
+                fetch_timeout=fetch_timeout,
+            ),
+            credits=initial_credits,
+            clock=clock,
+        )
+        self._faults = FaultPlan()
+        self._server: Any = None
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, timeout: float = 10.0) -> Self:
+        """Start serving in a background thread; returns once it listens (or raises after ``timeout``)."""
+        if self._server is not None:
+            raise RuntimeError("this FakeApikley is already running")
+        from sora2_characters._fake.app import Context, build_app  # noqa: PLC0415 - needs the server extra
+        from sora2_characters._fake.server import ThreadedServer  # noqa: PLC0415
+
+        server = ThreadedServer(
+            build_app(Context(self._state, self._faults, lambda: self.base_url)),
+            host=self._host,
+            port=self._port,
+        )
+        self._port = server.start(timeout)
+        self._server = server
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (bounded wait). Recorded data stays readable. Safe to call twice."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.stop()
+
+    @property
+    def running(self) -> bool:
+        """Whether the server is serving."""
+        return self._server is not None and bool(self._server.running)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        """Forget tasks, uploads, requests, callbacks and faults; refill credits; undo :meth:`advance`."""
+        self._faults.clear()
+        self._state.reset()
+
+    # ---- where and who -------------------------------------------------------------------------
+
+    @property
+    def host(self) -> str:
+        """The interface the server listens on."""
+        return self._host
+
+    @property
+    def port(self) -> int:
+        """The TCP port (the real one once started)."""
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """Base URL of the jobs API (``/api/v1/...``)."""
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self._port}"
+
+    @property
+    def upload_base_url(self) -> str:
+        """Base URL of the file-upload API (``/api/file-stream-upload`` etc. are appended)."""
+        return f"{self.base_url}/file-upload"
+
+    @property
+    def api_key(self) -> str:
+        """The (first) accepted API key."""
+        return self._keys[0]
+
+    # ---- what happened -------------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, oldest first (a snapshot)."""
+        with self._state.lock:
+            return list(self._state.requests)
+
+    def requests_for(self, operation: str) -> list[RecordedRequest]:
+        """Return the recorded requests of ``operation`` (``createTask``, ``upload``, ``*``...)."""
+        names = resolve_operation(operation)
+        return [request for request in self.requests if request.operation in names]
+
+    @property
+    def tasks(self) -> list[TaskRecord]:
+        """Every task created so far, oldest first (a snapshot)."""
+        with self._state.lock:
+            return list(self._state.tasks.values())
+
+    def task(self, task_id: str) -> dict[str, Any]:
+        """Return the recordInfo ``data`` of ``task_id`` right now; ``KeyError`` if there is none."""
+        with self._state.lock:
+            return self._state.tasks[task_id].view(self._state.now())
+
+    @property
+    def callbacks(self) -> list[CallbackAttempt]:
+        """Every callback delivery attempt so far (a snapshot)."""
+        with self._state.lock:
+            return list(self._state.callbacks)
+
+    def wait_for_callbacks(self, count: int = 1, *, timeout: float = 5.0) -> list[CallbackAttempt]:
+        """Wait (bounded) until at least ``count`` callback attempts are recorded; return them all."""
+        deadline = time.monotonic() + timeout
+        while len(attempts := self.callbacks) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(attempts)} callback attempt(s) after {timeout} s, expected {count}")
+            time.sleep(0.002)
+        return attempts
+
+    @property
+    def uploaded_files(self) -> dict[str, UploadedFile]:
+        """Stored uploads by ``filePath`` (a snapshot)."""
+        with self._state.lock:
+            return dict(self._state.files)
+
+    # ---- knobs ---------------------------------------------------------------------------------
+
+    @property
+    def credits(self) -> float:
+        """The remaining balance; assign to change it."""
+        with self._state.lock:
+            return self._state.credits
+
+    @credits.setter
+    def credits(self, value: float) -> None:
+        with self._state.lock:
+            self._state.credits = value
+
+    @property
+    def error_style(self) -> ErrorStyle:
+        """``"live"`` or ``"http"``; assign to switch while running."""
+        return self._state.settings.error_style
+
+    @error_style.setter
+    def error_style(self, value: ErrorStyle) -> None:
+        _check_choice("error_style", value, ("live", "http"))
+        self._state.settings.error_style = value
+
+    @property
+    def time_scale(self) -> float:
+        """Wall seconds per fake second, for tasks created from now on; assign to change it."""
+        return self._state.settings.time_scale
+
+    @time_scale.setter
+    def time_scale(self, value: float) -> None:
+        if value < 0:
+            raise ValueError(f"time_scale must be >= 0, got {value}")
+        self._state.settings.time_scale = value
+
+    def set_task_durations(
+        self, task_durations: Mapping[TaskState, float] | None = None, *, total: float | None = None
+    ) -> None:
+        """Set the phase durations (fake seconds) of tasks created from now on."""
+        self._state.settings.task_durations = task_durations_from(task_durations, total)
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake clock forward by ``seconds`` fake seconds (at the current time scale)."""
+        with self._state.lock:
+            self._state.offset += seconds * self._state.settings.time_scale
+        self._state.wakeup()
+
+    # ---- faults --------------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan: ``fake.faults.add(Fault(...))``, ``.pending``, ``.clear()``."""
+        return self._faults
+
+    def fail_next(
+        self,
+        operation: str,
+        *,
+        code: int,
+        msg: str | None = None,
+        times: int | None = 1,
+        http_status: int | None = None,
+        delay: float = 0.0,
+    ) -> Fault:
+        """Answer the next ``times`` calls of ``operation`` with body ``code`` (any documented one, or other).
+
+        The HTTP status follows the error style unless ``http_status`` is given.
+        """
+        return self._faults.add(
+            Fault(operation, "code", times=times, code=code, msg=msg, http_status=http_status, delay=delay)
+        )
+
+    def rate_limit_next(
+        self,
+        operation: str,
+        *,
+        times: int | None = 1,
+        retry_after: float | str | None = None,
+        msg: str | None = None,
+    ) -> Fault:
+        """Answer HTTP 429 (body code 429), with ``Retry-After`` when given (a float is sent as seconds)."""
+        header = (
+            None
+            if retry_after is None
+            else retry_after
+            if isinstance(retry_after, str)
+            else f"{retry_after:g}"
+        )
+        return self._faults.add(Fault(operation, "rate_limit", times=times, retry_after=header, msg=msg))
+
+    def drop_connection_next(
+        self, operation: str, *, when: DropWhen = "before_read", times: int | None = 1
+    ) -> Fault:
+        """Close the connection without answering: before reading the body, or after doing the work."""
+        _check_choice("when", when, ("before_read", "after_read"))
+        return self._faults.add(Fault(operation, "drop", times=times, when=when))
+
+    def malformed_next(
+        self, operation: str, *, kind: MalformedKind = "truncated", times: int | None = 1
+    ) -> Fault:
+        """Break the answer after doing the work.
+
+        ``truncated`` (half the promised body, then close), ``html`` (a 502 HTML page), ``empty``
+        (HTTP 200, no body), ``not_json`` (HTTP 200, garbage) or ``data_null`` (code 200, data null).
+        """
+        _check_choice("kind", kind, ("truncated", "html", "empty", "data_null", "not_json"))
+        return self._faults.add(Fault(operation, "malformed", times=times, malformed=kind))
+
+    def set_latency(self, seconds: float, *, operation: str = "*", times: int | None = None) -> Fault:
+        """Delay answers to ``operation`` by ``seconds`` (wall time), for ``times`` calls or until cleared."""
+        return self._faults.add(Fault(operation, "latency", times=times, delay=seconds))
+
+    def clear_faults(self, operation: str | None = None) -> None:
+        """Drop every pending fault (or those added for ``operation``)."""
+        self._faults.clear(operation)
+
+    def fail_task(
+        self, task_id: str | None = None, *, fail_code: str = "500", fail_msg: str = "Generation failed"
+    ) -> None:
+        """Make a task end in ``fail``: ``task_id``'s, or (``None``) the next task created.
+
+        An existing task keeps its schedule and ends in ``fail`` instead of ``success``.
+        """
+        with self._state.lock:
+            if task_id is None:
+                self._state.planned_failures.append(PlannedFailure(fail_code, fail_msg))
+                return
+            task = self._state.tasks[task_id]
+            task.fail_code, task.fail_msg = fail_code, fail_msg
+
+
+def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+
+
+# ---- command line --------------------------------------------------------------------------------
+
+
+def serve(fake: FakeApikley, *, out: IO[str] | None = None, stop: threading.Event | None = None) -> None:
+    """Run ``fake`` until ``stop`` is set or Ctrl-C, printing its base URLs and key first."""
+    out = out or sys.stdout
+    stop = stop or threading.Event()
+    with fake:
+        print(f"Fake Apikley jobs API:   {fake.base_url}", file=out)
+        print(f"Fake Apikley upload API: {fake.upload_base_url}", file=out)
+        print(f"API key:                 {fake.api_key}", file=out)
+        print("Press Ctrl-C to stop.", file=out, flush=True)
+        try:
+            while not stop.wait(0.2):
+                if not fake.running:
+                    raise RuntimeError("the fake Apikley server stopped unexpectedly")
+        except KeyboardInterrupt:
+            print("Stopping.", file=out, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line options (shared with ``sora2-characters mock``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m sora2_characters.testing", description="Run a fake Apikley server."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4010, help="TCP port, 0 for any free one (default 4010)")
+    parser.add_argument(
+        "--api-key", default=DEFAULT_API_KEY, help=f"accepted key (default {DEFAULT_API_KEY})"
+    )
+    parser.add_argument("--accept-any-key", action="store_true", help="accept any non-empty bearer key")
+    parser.add_argument("--error-style", choices=["live", "http"], default="live")
+    parser.add_argument(
+        "--time-scale", type=float, default=1.0, help="wall seconds per fake second (default 1)"
+    )
+    parser.add_argument("--task-duration", type=float, default=None, help="total fake seconds of a task")
+    parser.add_argument("--credits", type=float, default=100.0, help="starting balance (default 100)")
+    parser.add_argument("--credits-per-task", type=float, default=2.5)
+    parser.add_argument("--webhook-secret", default=None, help="sign callbacks with this HMAC key")
+    parser.add_argument("--no-validate-media", action="store_true", help="do not inspect source videos")
+    parser.add_argument("--remote-videos", choices=["accept", "fail"], default="accept")
+    return parser
+
+
+def fake_from_args(args: argparse.Namespace) -> FakeApikley:
+    """Build a :class:`FakeApikley` from parsed :func:`build_parser` options."""
+    return FakeApikley(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        accept_any_key=args.accept_any_key,
+        error_style=args.error_style,
+        time_scale=args.time_scale,
+        task_duration=args.task_duration,
+        initial_credits=args.credits,
+        credits_per_task=args.credits_per_task,
+        webhook_secret=args.webhook_secret,
+        validate_media=not args.no_validate_media,
+        remote_videos=args.remote_videos,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m sora2_characters.testing``; SIGTERM stops it like Ctrl-C."""
+    args = build_parser().parse_args(argv)
+    stop = threading.Event()
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)
+    serve(fake_from_args(args), stop=stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
