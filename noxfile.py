@@ -59,3 +59,10 @@ def generate(session: nox.Session) -> None:
     """Bundle openapi/ and regenerate generated_client/sora2_characters_api from it."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "generate"))
     session.run("python", "openapi/generate.py")
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """The main job on the embedded fake: the sample clip in, a character_id out (no key, no network)."""
+    session.install(".[cli]")
+    session.run("sora2-characters", "create", "--video", "examples/character.mp4", "--wait", *session.posargs)

@@ -1,0 +1,160 @@
+"""Everything the command line writes goes through here: one JSON object, or human lines.
+
+Every string is passed through :class:`Redactor` before it is written, so the API key never shows,
+whatever an error message or a URL happens to contain.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any, TextIO
+
+from .._exceptions import APIError, TaskFailedError, WaitTimeoutError
+
+__all__ = ["Output", "Redactor", "error_payload", "jsonable"]
+
+_MASK = "***"
+# Shorter strings are not masked: they would mangle ordinary words, and no real key is that short.
+_MIN_SECRET = 4
+
+
+class Redactor:
+    """Replaces every registered secret with ``***``."""
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._secrets: set[str] = set()
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str | None) -> None:
+        """Register ``secret`` (and its stripped form); ``None`` and very short strings are ignored."""
+        if secret is None:
+            return
+        for form in (secret, secret.strip()):
+            if len(form) >= _MIN_SECRET:
+                self._secrets.add(form)
+
+    def __call__(self, text: str) -> str:
+        """``text`` with every secret masked, the longest first."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, _MASK)
+        return text
+
+
+def jsonable(value: Any) -> Any:
+    """Turn datetimes, enums and mappings into plain JSON values."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    return value
+
+
+def error_payload(error: BaseException, *, task_id: str | None = None) -> dict[str, Any]:
+    """Build the ``{"error": {...}}`` object for ``error`` (with ``task_id`` on top when known)."""
+    if isinstance(error, KeyboardInterrupt):
+        message = "interrupted"
+    else:
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+    body: dict[str, Any] = {
+        "type": type(error).__name__,
+        "code": error.code if isinstance(error, APIError) else None,
+        "message": message,
+    }
+    if isinstance(error, APIError):
+        body["http_status"] = error.http_status
+    payload: dict[str, Any] = {"error": body}
+    if isinstance(error, TaskFailedError):
+        body["fail_code"] = error.fail_code
+        payload["task_id"] = error.task_id
+        payload["state"] = "fail"
+    elif isinstance(error, WaitTimeoutError):
+        payload["task_id"] = error.task_id
+        payload["state"] = None if error.last_state is None else error.last_state.value
+    if task_id is not None:
+        payload.setdefault("task_id", task_id)
+    return payload
+
+
+class Output:
+    """Writes results and errors in the mode the command was given (``--json`` or human).
+
+    In JSON mode exactly one object reaches stdout (:meth:`result` or :meth:`error`, once);
+    notices and progress always go to stderr.
+    """
+
+    def __init__(
+        self,
+        redact: Redactor,
+        *,
+        json_mode: bool,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.redact = redact
+        self.json_mode = json_mode
+        self._stdout = stdout
+        self._stderr = stderr
+        self._emitted = False
+
+    @property
+    def stdout(self) -> TextIO:
+        """The stream results go to (``sys.stdout`` unless given)."""
+        return self._stdout or sys.stdout
+
+    @property
+    def stderr(self) -> TextIO:
+        """The stream notices, progress and human errors go to (``sys.stderr`` unless given)."""
+        return self._stderr or sys.stderr
+
+    def _write(self, stream: TextIO, text: str) -> None:
+        stream.write(self.redact(text))
+        stream.flush()
+
+    def notice(self, text: str) -> None:
+        """Write a line on stderr (both modes): what backend is used, how to resume, and so on."""
+        self._write(self.stderr, text + "\n")
+
+    def result(self, payload: Mapping[str, Any], human: Iterable[tuple[str, Any]] | None = None) -> None:
+        """Write the result: ``payload`` as JSON, or ``human`` (default: the payload) as aligned lines."""
+        if self.json_mode:
+            self._emit_json(payload)
+            return
+        rows = [(key, value) for key, value in (human if human is not None else payload.items())]
+        width = max((len(key) for key, _ in rows), default=0) + 1
+        lines = [f"{key + ':':<{width}} {_human_value(value)}" for key, value in rows]
+        self._write(self.stdout, "".join(line.rstrip() + "\n" for line in lines))
+
+    def error(self, error: BaseException, *, task_id: str | None = None, hint: str | None = None) -> None:
+        """Report ``error``: the error object in JSON mode, an ``error:`` line on stderr otherwise."""
+        payload = error_payload(error, task_id=task_id)
+        if self.json_mode:
+            self._emit_json(payload)
+        else:
+            kind = payload["error"]["type"]
+            self._write(self.stderr, f"error: {kind}: {payload['error']['message']}\n")
+        if hint:
+            self.notice(hint)
+
+    def _emit_json(self, payload: Mapping[str, Any]) -> None:
+        if self._emitted:  # pragma: no cover - a programming error, never two objects on stdout
+            raise RuntimeError("a JSON result was already written")
+        self._emitted = True
+        self._write(self.stdout, json.dumps(jsonable(payload), ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def _human_value(value: Any) -> str:
+    value = jsonable(value)
+    if value is None:
+        return "-"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
