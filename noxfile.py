@@ -66,3 +66,10 @@ def demo(session: nox.Session) -> None:
     """The main job on the embedded fake: the sample clip in, a character_id out (no key, no network)."""
     session.install(".[cli]")
     session.run("sora2-characters", "create", "--video", "examples/character.mp4", "--wait", *session.posargs)
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Speed and memory benchmarks: a table on stdout and benchmarks/results.json (``-- --quick``: smoke)."""
+    _install(session, "bench", extras="server")
+    session.run("python", "-m", "benchmarks.run", *session.posargs)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from sora2_characters import AsyncClient, Client
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+
 from sora2_characters import Client
 from sora2_characters._cli._exits import EXIT_CODES, exit_code_markdown, exit_code_table
 from sora2_characters.testing import FakeApikley

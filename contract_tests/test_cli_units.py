@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+
 from sora2_characters import (
     APIConnectionError,
     APITimeoutError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -10,9 +11,8 @@ import anyio
 import httpx
 import pytest
 import respx
-import sora2_characters as sc
-from sora2_characters._core import RateLimiter
 
+import sora2_characters as sc
 from contract_tests.client_support import (
     CREDITS_URL,
     KEY,
@@ -24,6 +24,7 @@ from contract_tests.client_support import (
     ok,
     task,
 )
+from sora2_characters._core import RateLimiter
 
 
 @pytest.mark.parametrize(("data", "expected"), [(100.5, 100.5), (7, 7.0), ("12.25", 12.25), (0, 0.0)])
@@ -99,7 +100,9 @@ def test_logging_enabled_by_environment(
         added = [handler for handler in logger.handlers if handler not in before]
         assert len(added) == 1
         err = capsys.readouterr().err
-        assert "GET /api/v1/jobs/recordInfo?taskId=task_1 -> 200 (attempt 1" in err
+        assert re.search(
+            r"GET /api/v1/jobs/recordInfo\?taskId=task_1 -> 200 \(attempt 1, \d+\.\d{3} s\)", err
+        )
         assert KEY not in err
     finally:
         for handler in logger.handlers[:]:

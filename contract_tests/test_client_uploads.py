@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 import respx
-import sora2_characters as sc
 
+import sora2_characters as sc
 from contract_tests.client_support import (
     DATA,
     UPLOAD_URL,

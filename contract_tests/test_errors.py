@@ -9,12 +9,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
-import sora2_characters as sc
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sora2_characters._api import decode_credits, decode_envelope, decode_upload_envelope
-from sora2_characters._models import CreatedTask, TaskInfo, UploadedFile
 
+import sora2_characters as sc
 from contract_tests.client_support import (
     CREATE_URL,
     CREDITS_URL,
@@ -25,6 +23,8 @@ from contract_tests.client_support import (
     make_client,
     task,
 )
+from sora2_characters._api import decode_credits, decode_envelope, decode_upload_envelope
+from sora2_characters._models import CreatedTask, TaskInfo, UploadedFile
 
 CODES: dict[int, type[sc.APIError]] = {
     400: sc.BadRequestError,

@@ -12,6 +12,7 @@ import time
 
 import httpx
 import pytest
+
 from sora2_characters.testing import FakeApikley, build_parser, fake_from_args, serve
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from sora2_characters import APIConnectionError, AsyncClient, Client, TaskFailedError
 from sora2_characters.testing import FakeApikley
 

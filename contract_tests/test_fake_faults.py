@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from sora2_characters.testing import FakeApikley, Fault
 
 CHARACTER = Path(__file__).resolve().parent.parent / "examples" / "character.mp4"

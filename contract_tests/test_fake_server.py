@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from sora2_characters.testing import FakeApikley
 from sora2_characters.webhooks import verify_signature
 

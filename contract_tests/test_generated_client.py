@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from contract_tests.conftest import OPENAPI, ROOT
 from sora2_characters._prism import PrismServer
 from sora2_characters_api import AuthenticatedClient
 from sora2_characters_api.api.default import get_task_detail, sora_2_characters
@@ -21,8 +23,6 @@ from sora2_characters_api.models import (
     Sora2CharactersResponse200,
     TaskDetailResponse,
 )
-
-from contract_tests.conftest import OPENAPI, ROOT
 
 COMMITTED = ROOT / "generated_client" / "sora2_characters_api"
 

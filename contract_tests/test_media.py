@@ -19,6 +19,7 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from sora2_characters._media import MIME_TYPES, VideoInfo, inspect_video
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,34 +14,12 @@ pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent
 CHARACTER = ROOT / "examples" / "character.mp4"
 
-# The README's example, verbatim (keep the two in step).
-README_EXAMPLE = """
-import pytest
 
-from sora2_characters import ServiceUnavailableError, TaskFailedError
-
-
-def test_a_clip_becomes_a_character(sora2_client, fake_apikley):
-    video = sora2_client.upload_video("tests/data/character.mp4")
-    task = sora2_client.create_character_and_wait(video.download_url)
-    assert task.character_id.startswith("char_")
-    assert len(fake_apikley.tasks) == 1
-    assert fake_apikley.credits == 97.5
-
-
-def test_a_failed_generation(sora2_client, fake_apikley):
-    video = sora2_client.upload_video("tests/data/character.mp4")
-    fake_apikley.fail_task(fail_code="500", fail_msg="internal error")
-    with pytest.raises(TaskFailedError):
-        sora2_client.create_character_and_wait(video.download_url)
-
-
-@pytest.mark.fake_apikley(error_style="http")
-def test_maintenance_is_reported(sora2_client, fake_apikley):
-    fake_apikley.fail_next("credits", code=455, times=None)
-    with pytest.raises(ServiceUnavailableError):
-        sora2_client.get_credits()
-"""
+def readme_example() -> str:
+    """The consumer example in the README's "Testing your code against a fake Apikley", as written."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Testing your code against a fake Apikley") :]
+    return section[section.index("```python\n") + len("```python\n") : section.index("\n```\n")]
 
 
 @pytest.fixture
@@ -55,7 +33,9 @@ def consumer(pytester: pytest.Pytester) -> pytest.Pytester:
 
 
 def test_the_readme_example_passes_as_written(consumer: pytest.Pytester) -> None:
-    consumer.makepyfile(test_readme=README_EXAMPLE)
+    example = readme_example()
+    assert "def test_a_clip_becomes_a_character(sora2_client, fake_apikley):" in example
+    consumer.makepyfile(test_readme=example)
     result = consumer.runpytest_subprocess("-q")
     result.assert_outcomes(passed=3)
 

@@ -8,11 +8,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
-import sora2_characters as sc
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sora2_characters._polling import poll_delay
 
+import sora2_characters as sc
 from contract_tests.client_support import (
     CREATE_URL,
     QUERY_URL,
@@ -24,6 +23,7 @@ from contract_tests.client_support import (
     ok,
     task,
 )
+from sora2_characters._polling import poll_delay
 
 
 @settings(max_examples=200)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from sora2_characters._prism import PrismServer
 from sora2_characters.testing import FakeApikley
 

@@ -8,19 +8,10 @@ from email.utils import formatdate
 import httpx
 import pytest
 import respx
-import sora2_characters as sc
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sora2_characters._retry import (
-    BACKOFF_CAP_S,
-    RETRY_AFTER_CAP_S,
-    RequestKind,
-    backoff_delay,
-    parse_retry_after,
-    retry_delay,
-    should_retry,
-)
 
+import sora2_characters as sc
 from contract_tests.client_support import (
     CREATE_URL,
     CREDITS_URL,
@@ -32,6 +23,15 @@ from contract_tests.client_support import (
     make_client,
     ok,
     task,
+)
+from sora2_characters._retry import (
+    BACKOFF_CAP_S,
+    RETRY_AFTER_CAP_S,
+    RequestKind,
+    backoff_delay,
+    parse_retry_after,
+    retry_delay,
+    should_retry,
 )
 
 HTML = b"<html>bad gateway</html>"

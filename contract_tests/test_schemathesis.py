@@ -21,6 +21,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
 from sora2_characters._spec import spec_path
 from sora2_characters.testing import FakeApikley
 

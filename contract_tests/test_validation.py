@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
-import sora2_characters as sc
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sora2_characters as sc
 from contract_tests.client_support import CREATE_URL, KEY, VIDEO_URL, make_client, ok
 
 

@@ -10,12 +10,12 @@ import json
 from typing import Any
 
 import pytest
-import sora2_characters as sc
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sora2_characters import webhooks
 
+import sora2_characters as sc
 from contract_tests.client_support import task
+from sora2_characters import webhooks
 
 NOW = 1_765_174_300
 SECRET = "whsec-test"
@@ -108,3 +108,23 @@ def test_arbitrary_input_raises_only_our_errors(body: bytes | str, signature: st
     ):
         with contextlib.suppress(sc.WebhookVerificationError, sc.MalformedResponseError):
             call()
+
+
+def test_a_replay_cache_refuses_a_signature_presented_twice_within_the_window() -> None:
+    cache = webhooks.ReplayCache()
+    headers = webhooks.sign("task_1", "s3cret", timestamp=1_700_000_000)
+    body = {"code": 200, "msg": "success", "data": {"taskId": "task_1", "state": "success"}}
+    webhooks.verify_signature(body, headers, "s3cret", now=1_700_000_001.0, replay_cache=cache)
+    with pytest.raises(sc.WebhookVerificationError, match="replay"):
+        webhooks.verify_signature(body, headers, "s3cret", now=1_700_000_002.0, replay_cache=cache)
+    # Another task, or a fresh timestamp for the same task, is a new delivery.
+    fresh = webhooks.sign("task_1", "s3cret", timestamp=1_700_000_003)
+    webhooks.verify_signature(body, fresh, "s3cret", now=1_700_000_004.0, replay_cache=cache)
+
+
+def test_a_replay_cache_forgets_entries_older_than_the_window_and_stays_bounded() -> None:
+    cache = webhooks.ReplayCache(max_entries=3)
+    for n in range(10):
+        assert cache.remember((f"task_{n}", "1", "sig"), now=float(n), window=300.0)
+    assert len(cache._seen) <= 3
+    assert cache.remember(("task_0", "1", "sig"), now=1000.0, window=300.0)  # forgotten: window passed

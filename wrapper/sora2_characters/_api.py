@@ -13,6 +13,7 @@ import math
 from typing import IO, Any
 
 import attrs
+
 from sora2_characters_api.api.default import (
     get_account_credits,
     get_task_detail,
@@ -113,6 +114,8 @@ def build_upload_stream(
 
 
 _NOT_JSON: Any = object()
+#: Longer messages are cut in exceptions (and so in logs and tracebacks).
+_MAX_MESSAGE_CHARS = 1000
 
 
 def _code_of(value: object) -> int | None:
@@ -131,7 +134,10 @@ def _message_of(body: dict[str, Any], fallback: str) -> str:
         message = body.get("message")
     if message is None or message == "":
         return fallback
-    return message if isinstance(message, str) else str(message)[:500]
+    text = message if isinstance(message, str) else str(message)
+    if len(text) > _MAX_MESSAGE_CHARS:  # a proxy may send a whole page as "msg"
+        text = f"{text[:_MAX_MESSAGE_CHARS]}... ({len(text)} characters)"
+    return text
 
 
 def decode_envelope(

@@ -7,9 +7,11 @@ rate limiting) is the core's.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import os
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
@@ -17,7 +19,7 @@ from typing import Any, BinaryIO, Self
 
 import httpx
 
-from ._config import DEFAULT_TIMEOUT, DEFAULT_UPLOAD_TIMEOUT, resolve_config
+from ._config import DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_TIMEOUT, DEFAULT_UPLOAD_TIMEOUT, resolve_config
 from ._core import ClientCore, Pause, Send
 from ._exceptions import InvalidInputError
 from ._logging import setup_from_env
@@ -32,6 +34,12 @@ UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryI
 OnUpdate = Callable[[TaskInfo], object]
 
 
+def _limits(core: ClientCore) -> httpx.Limits:
+    """Our own pool: one connection per request allowed in flight, all kept alive between bursts."""
+    size = core.config.max_concurrent_requests
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+
 def _make_core(
     *,
     api_key: str | None,
@@ -42,6 +50,7 @@ def _make_core(
     max_retries: int,
     poll_interval: float | None,
     max_tasks_per_second: float | None,
+    max_concurrent_requests: int,
     allow_insecure_http: bool,
     clock: Callable[[], float] | None,
     rng: random.Random | None,
@@ -56,6 +65,7 @@ def _make_core(
         max_retries=max_retries,
         poll_interval=poll_interval,
         max_tasks_per_second=max_tasks_per_second,
+        max_concurrent_requests=max_concurrent_requests,
         allow_insecure_http=allow_insecure_http,
     )
     return ClientCore(config, clock=clock or time.monotonic, rng=rng or random.Random())  # noqa: S311
@@ -82,6 +92,8 @@ class Client:
         poll_interval: a fixed poll interval for ``wait``; default: the documented schedule.
         max_tasks_per_second: a client-side limit on createTask attempts, shared by all callers of
             this client; ``None`` for none.
+        max_concurrent_requests: requests in flight at once through this client (default 100,
+            httpx's pool size; our own pool is sized to match); more calls wait their turn.
         http_client: an ``httpx.Client`` to send every request through (uploads included); it is
             never closed by this client.
         allow_insecure_http: allow plain ``http://`` base URLs to non-loopback hosts, which sends
@@ -103,6 +115,7 @@ class Client:
         max_retries: int = 2,
         poll_interval: float | None = None,
         max_tasks_per_second: float | None = None,
+        max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
         http_client: httpx.Client | None = None,
         allow_insecure_http: bool = False,
         sleep: Callable[[float], None] | None = None,
@@ -122,6 +135,7 @@ class Client:
             max_retries=max_retries,
             poll_interval=poll_interval,
             max_tasks_per_second=max_tasks_per_second,
+            max_concurrent_requests=max_concurrent_requests,
             allow_insecure_http=allow_insecure_http,
             clock=clock,
             rng=rng,
@@ -131,8 +145,11 @@ class Client:
         self._http = (
             http_client
             if http_client is not None
-            else httpx.Client(headers=self._core.headers, timeout=self._core.config.timeout)
+            else httpx.Client(
+                headers=self._core.headers, timeout=self._core.config.timeout, limits=_limits(self._core)
+            )
         )
+        self._gate = threading.BoundedSemaphore(self._core.config.max_concurrent_requests)
         self._sleep = sleep or time.sleep
 
     def __repr__(self) -> str:
@@ -150,6 +167,7 @@ class Client:
 
     def _run(self, flow: Generator[Any, Any, Any]) -> Any:
         http = self._http
+        gate = self._gate
         default_timeout = self._core.config.timeout if self._owns_http else None
         value: Any = None
         try:
@@ -157,24 +175,25 @@ class Client:
                 effect = flow.send(value)
                 if type(effect) is Send:
                     try:
-                        if effect.timeout is default_timeout:
-                            value = http.request(
-                                effect.method,
-                                effect.url,
-                                params=effect.params,
-                                json=effect.json,
-                                files=effect.files,
-                            )
-                        else:
-                            value = http.request(
-                                effect.method,
-                                effect.url,
-                                params=effect.params,
-                                json=effect.json,
-                                files=effect.files,
-                                headers=effect.headers,
-                                timeout=effect.timeout,
-                            )
+                        with gate:
+                            if effect.timeout is default_timeout:
+                                value = http.request(
+                                    effect.method,
+                                    effect.url,
+                                    params=effect.params,
+                                    json=effect.json,
+                                    files=effect.files,
+                                )
+                            else:
+                                value = http.request(
+                                    effect.method,
+                                    effect.url,
+                                    params=effect.params,
+                                    json=effect.json,
+                                    files=effect.files,
+                                    headers=effect.headers,
+                                    timeout=effect.timeout,
+                                )
                     except _TRANSPORT_ERRORS as exc:
                         value = exc
                 elif type(effect) is Pause:
@@ -291,6 +310,26 @@ class Client:
         self.close()
 
 
+class _TrioSafeGate:
+    """The in-flight gate outside asyncio (anyio picks the running library's primitive)."""
+
+    def __init__(self, size: int) -> None:
+        import anyio  # noqa: PLC0415 - only outside asyncio
+
+        self._semaphore = anyio.Semaphore(size)
+
+    async def __aenter__(self) -> object:
+        await self._semaphore.acquire()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> object:
+        self._semaphore.release()
+        return None
+
+
+_AsyncGate = asyncio.Semaphore | _TrioSafeGate
+
+
 async def _anyio_sleep(seconds: float) -> None:
     import anyio  # noqa: PLC0415 - imported on first sleep, keeping the package import small
 
@@ -305,7 +344,9 @@ class AsyncClient:
 
     Arguments are those of :class:`Client`; ``http_client`` is an ``httpx.AsyncClient`` and
     ``sleep`` an async function. ``on_update`` may be a plain or an async function. The upload's
-    content inspection and file reads are blocking (a 10 MB file at most).
+    content inspection and file reads are blocking (a 10 MB file at most). One client may serve
+    several event loops in turn (``asyncio.run`` twice): its own connection pool is renewed for
+    each new loop; a caller's ``http_client`` is bound to its loop as httpx binds it.
     """
 
     def __init__(
@@ -319,6 +360,7 @@ class AsyncClient:
         max_retries: int = 2,
         poll_interval: float | None = None,
         max_tasks_per_second: float | None = None,
+        max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
         http_client: httpx.AsyncClient | None = None,
         allow_insecure_http: bool = False,
         sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -338,17 +380,44 @@ class AsyncClient:
             max_retries=max_retries,
             poll_interval=poll_interval,
             max_tasks_per_second=max_tasks_per_second,
+            max_concurrent_requests=max_concurrent_requests,
             allow_insecure_http=allow_insecure_http,
             clock=clock,
             rng=rng,
         )
         self._owns_http = http_client is None
-        self._http = (
-            http_client
-            if http_client is not None
-            else httpx.AsyncClient(headers=self._core.headers, timeout=self._core.config.timeout)
-        )
+        self._http = http_client if http_client is not None else self._new_http()
+        self._loop: object = None
+        self._gate: _AsyncGate | None = None
         self._sleep = sleep or _anyio_sleep
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            headers=self._core.headers, timeout=self._core.config.timeout, limits=_limits(self._core)
+        )
+
+    def _bind_loop(self) -> _AsyncGate:
+        """Return the in-flight gate of the running loop; renew it (and our own pool) for a new loop.
+
+        The gate (``max_concurrent_requests``) belongs to the loop that made it.
+
+        Pooled connections belong to the loop that opened them; reusing them from another loop (two
+        ``asyncio.run`` calls) fails with "Event loop is closed". The old pool's loop is gone, so it
+        cannot be closed properly: it is dropped, as that loop's other resources were. A caller's
+        ``http_client`` is theirs to manage and is never replaced.
+        """
+        try:
+            loop: object = asyncio.get_running_loop()
+        except RuntimeError:  # another async library (trio): its own rules, and its own gate
+            if self._gate is None or self._loop is not None:
+                self._gate, self._loop = _TrioSafeGate(self._core.config.max_concurrent_requests), None
+            return self._gate
+        if loop is not self._loop or self._gate is None:
+            if self._loop is not None and self._owns_http:
+                self._http = self._new_http()
+            self._loop = loop
+            self._gate = asyncio.Semaphore(self._core.config.max_concurrent_requests)
+        return self._gate
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r})"
@@ -364,6 +433,7 @@ class AsyncClient:
         return self._core.config.upload_base_url
 
     async def _run(self, flow: Generator[Any, Any, Any]) -> Any:
+        gate = self._bind_loop()
         http = self._http
         default_timeout = self._core.config.timeout if self._owns_http else None
         value: Any = None
@@ -372,24 +442,25 @@ class AsyncClient:
                 effect = flow.send(value)
                 if type(effect) is Send:
                     try:
-                        if effect.timeout is default_timeout:
-                            value = await http.request(
-                                effect.method,
-                                effect.url,
-                                params=effect.params,
-                                json=effect.json,
-                                files=effect.files,
-                            )
-                        else:
-                            value = await http.request(
-                                effect.method,
-                                effect.url,
-                                params=effect.params,
-                                json=effect.json,
-                                files=effect.files,
-                                headers=effect.headers,
-                                timeout=effect.timeout,
-                            )
+                        async with gate:
+                            if effect.timeout is default_timeout:
+                                value = await http.request(
+                                    effect.method,
+                                    effect.url,
+                                    params=effect.params,
+                                    json=effect.json,
+                                    files=effect.files,
+                                )
+                            else:
+                                value = await http.request(
+                                    effect.method,
+                                    effect.url,
+                                    params=effect.params,
+                                    json=effect.json,
+                                    files=effect.files,
+                                    headers=effect.headers,
+                                    timeout=effect.timeout,
+                                )
                     except _TRANSPORT_ERRORS as exc:
                         value = exc
                 elif type(effect) is Pause:

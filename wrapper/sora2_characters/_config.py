@@ -35,6 +35,10 @@ DEFAULT_TIMEOUT: Final = 30.0
 DEFAULT_UPLOAD_TIMEOUT: Final = 120.0
 _CONNECT_TIMEOUT_S: Final = 10.0
 
+#: Requests in flight at once per client: httpx's default pool size. Queuing more inside httpcore's
+#: pool slows every request down (its queue is scanned per request), so the client queues them.
+DEFAULT_MAX_CONCURRENT_REQUESTS: Final = 100
+
 ENV_API_KEY: Final = "APIKLEY_API_KEY"
 ENV_BASE_URL: Final = "APIKLEY_BASE_URL"
 ENV_UPLOAD_BASE_URL: Final = "APIKLEY_UPLOAD_BASE_URL"
@@ -103,6 +107,7 @@ class Config:
     max_retries: int
     poll_interval: float | None
     max_tasks_per_second: float | None
+    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
 
 
 def resolve_config(
@@ -116,6 +121,7 @@ def resolve_config(
     poll_interval: float | None,
     max_tasks_per_second: float | None,
     allow_insecure_http: bool,
+    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Resolve arguments and environment variables; raise InvalidInputError on anything unusable."""
@@ -132,6 +138,12 @@ def resolve_config(
     resolved_upload = upload_base_url or env.get(ENV_UPLOAD_BASE_URL) or DEFAULT_UPLOAD_BASE_URL
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 20:
         raise InvalidInputError("max_retries", "must be an int from 0 to 20")
+    if (
+        isinstance(max_concurrent_requests, bool)
+        or not isinstance(max_concurrent_requests, int)
+        or not 1 <= max_concurrent_requests <= 10_000
+    ):
+        raise InvalidInputError("max_concurrent_requests", "must be an int from 1 to 10000")
     return Config(
         api_key=Secret(key),
         base_url=check_base_url("base_url", resolved_base, allow_insecure_http=allow_insecure_http),
@@ -143,4 +155,5 @@ def resolve_config(
         max_retries=max_retries,
         poll_interval=check_positive("poll_interval", poll_interval),
         max_tasks_per_second=check_positive("max_tasks_per_second", max_tasks_per_second),
+        max_concurrent_requests=max_concurrent_requests,
     )

@@ -259,9 +259,17 @@ class ClientCore:
         try:
             return status, decode(status, outcome.content), None, None
         except APIError as exc:
+            self._redact(exc)
             if exc.retry_after is None and "retry-after" in outcome.headers:
                 exc.retry_after = parse_retry_after(outcome.headers.get("retry-after"), self.wall_clock())
             return status, None, (on_error(exc) if on_error is not None else exc), None
+
+    def _redact(self, error: APIError) -> None:
+        """Blank the API key out of a message the server wrote (some echo the key they refused)."""
+        key = self.config.api_key.reveal()
+        if key in error.message:
+            error.message = error.message.replace(key, "[redacted]")
+            error.args = (error.message,)
 
     @staticmethod
     def _log(

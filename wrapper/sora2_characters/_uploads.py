@@ -26,7 +26,7 @@ __all__ = ["UPLOAD_PREFIX", "PreparedUpload", "prepare_upload"]
 
 UPLOAD_PREFIX = "sora2-characters"
 _ALLOWED = frozenset({"mp4", "webm", "avi"})
-_FALLBACK_MIME = {"mp4": "video/mp4", "webm": "video/webm", "avi": "video/x-msvideo"}
+_READ_CHUNK = 1024 * 1024
 
 
 @attrs.frozen(slots=True)
@@ -102,13 +102,33 @@ def _from_file(source: Any) -> _Source:
     name = getattr(source, "name", None)
     default_name = os.path.basename(name) if isinstance(name, str) and name else None
     if _seekable(source):
-        size = source.seek(0, io.SEEK_END)
+        source.seek(0, io.SEEK_END)
+        size = source.tell()  # some file-likes' seek() returns None, not the position
         source.seek(0)
         return _Source(size=size, inspected=source, default_name=default_name, file=source)
-    data = source.read(MAX_VIDEO_BYTES + 1)
-    if not isinstance(data, bytes):
-        raise InvalidInputError("source", "must be opened in binary mode")
+    data = _read_bounded(source)
     return _Source(size=len(data), inspected=data, default_name=default_name, data=data)
+
+
+def _read_bounded(source: Any) -> bytes:
+    """Read a non-seekable stream to its end, but never more than the 10 MB limit plus one byte.
+
+    A raw stream (a pipe or socket opened unbuffered) returns what is available, not what was asked
+    for, so one ``read`` is not enough: reading stops at end of file or just past the limit.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    while total <= MAX_VIDEO_BYTES:
+        chunk = source.read(min(_READ_CHUNK, MAX_VIDEO_BYTES + 1 - total))
+        if chunk is None:
+            raise InvalidInputError("source", "is a non-blocking stream with no data available")
+        if not isinstance(chunk, (bytes, bytearray, memoryview)):
+            raise InvalidInputError("source", "must be opened in binary mode")
+        if not chunk:
+            break
+        chunks.append(bytes(chunk))
+        total += len(chunk)
+    return b"".join(chunks)
 
 
 def _resolve(source: object) -> _Source:
@@ -128,7 +148,7 @@ def prepare_upload(
     file_name: str | None = None,
 ) -> PreparedUpload:
     """Validate ``source`` by content and return a :class:`PreparedUpload` with a fresh unique path."""
-    from ._media import inspect_video  # noqa: PLC0415 - keeps hachoir out of the package import
+    from ._media import MIME_TYPES, inspect_video  # noqa: PLC0415 - keeps hachoir out of the import
 
     if file_name is not None:
         _check_file_name(file_name)
@@ -154,7 +174,7 @@ def prepare_upload(
     return PreparedUpload(
         upload_path=f"{UPLOAD_PREFIX}/{uuid.uuid4().hex}",
         file_name=file_name,
-        mime_type=info.mime_type or _FALLBACK_MIME[container],
+        mime_type=info.mime_type or MIME_TYPES[container],
         size=size,
         duration=info.duration,
         path=resolved.path,

@@ -22,6 +22,7 @@ __all__ = [
     "check_duration",
     "check_text",
     "check_url",
+    "duration_in_range",
     "is_loopback_host",
 ]
 
@@ -70,11 +71,19 @@ def check_text(field: str, value: object) -> str | None:
     return value
 
 
+def duration_in_range(duration: float) -> bool:
+    """Whether a clip of ``duration`` seconds is 1-4 s long, with the 0.05 s metadata tolerance.
+
+    The one rule shared by the client's upload check and the fake server's task check.
+    """
+    return MIN_DURATION_S - DURATION_TOLERANCE_S <= duration <= MAX_DURATION_S + DURATION_TOLERANCE_S
+
+
 def check_duration(duration: float | None) -> None:
     """Refuse a readable duration outside 1-4 s (with a 0.05 s tolerance); ``None`` passes."""
     if duration is None:
         return
-    if not MIN_DURATION_S - DURATION_TOLERANCE_S <= duration <= MAX_DURATION_S + DURATION_TOLERANCE_S:
+    if not duration_in_range(duration):
         raise InvalidInputError(
             "source",
             f"the video lasts {duration:.2f} s; it must be {MIN_DURATION_S:g} to {MAX_DURATION_S:g} s long",
@@ -83,8 +92,8 @@ def check_duration(duration: float | None) -> None:
 
 def is_loopback_host(host: str) -> bool:
     """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    host = host.strip("[]").lower().rstrip(".")
+    if host == "localhost":  # not "*.localhost": some resolvers send those names to DNS
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -25,7 +25,10 @@ import hashlib
 import hmac
 import json
 import math
+import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -36,6 +39,7 @@ __all__ = [
     "DEFAULT_TOLERANCE_S",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "ReplayCache",
     "parse_callback",
     "sign",
     "verify_signature",
@@ -44,6 +48,35 @@ __all__ = [
 SIGNATURE_HEADER = "X-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Webhook-Timestamp"
 DEFAULT_TOLERANCE_S = 300.0
+_UNIX_SECONDS = re.compile(r"-?[0-9]{1,15}")
+
+
+class ReplayCache:
+    """Remembers the signatures already accepted, so a captured callback cannot be replayed.
+
+    The tolerance window alone lets a replay through for up to ``tolerance`` seconds; pass one
+    ``ReplayCache`` to every :func:`verify_signature` call of a receiver to refuse those too. Entries
+    older than the window are forgotten (a replay that old fails the timestamp check anyway), and at
+    most ``max_entries`` are kept. Safe across threads.
+    """
+
+    def __init__(self, *, max_entries: int = 100_000) -> None:
+        self._seen: OrderedDict[tuple[str, str, str], float] = OrderedDict()
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+
+    def remember(self, key: tuple[str, str, str], *, now: float, window: float) -> bool:
+        """Record ``key``; return ``False`` when it was already recorded within ``window`` seconds."""
+        with self._lock:
+            while self._seen:
+                oldest, seen_at = next(iter(self._seen.items()))
+                if now - seen_at <= window and len(self._seen) < self._max_entries:
+                    break
+                del self._seen[oldest]
+            if key in self._seen:
+                return False
+            self._seen[key] = now
+            return True
 
 
 def _load(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -88,7 +121,11 @@ def _task_id_of(payload: Mapping[str, Any]) -> str:
 
 def _secret_bytes(secret: str | bytes) -> bytes:
     if isinstance(secret, str):
-        secret = secret.encode("utf-8")
+        try:
+            # surrogateescape: a secret read from os.environ may carry undecodable bytes as surrogates.
+            secret = secret.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise WebhookVerificationError("the webhook secret cannot be encoded as UTF-8") from exc
     if not isinstance(secret, bytes) or not secret:
         raise WebhookVerificationError("the webhook secret must be a non-empty str or bytes")
     return secret
@@ -126,6 +163,7 @@ def verify_signature(
     *,
     tolerance: float = DEFAULT_TOLERANCE_S,
     now: float | None = None,
+    replay_cache: ReplayCache | None = None,
 ) -> None:
     """Check a callback's ``X-Webhook-Signature`` against ``secret``; return ``None`` when it holds.
 
@@ -133,7 +171,8 @@ def verify_signature(
     lie within ``tolerance`` seconds of ``now`` (default: the current time), against replays; the
     comparison runs in constant time. Raises :class:`~sora2_characters.WebhookVerificationError`
     when a header is missing, the timestamp is stale or unreadable, or the signature does not match;
-    :class:`~sora2_characters.MalformedResponseError` when the body is not a JSON object.
+    :class:`~sora2_characters.MalformedResponseError` when the body is not a JSON object. With a
+    ``replay_cache``, a signature already accepted within the window is refused as a replay.
     """
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
         raise WebhookVerificationError("tolerance must be a non-negative number of seconds")
@@ -145,7 +184,7 @@ def verify_signature(
     if not stamp:
         raise WebhookVerificationError(f"the {TIMESTAMP_HEADER} header is missing")
     stamp = stamp.strip()
-    if not stamp.isascii() or not stamp.lstrip("-").isdigit() or len(stamp) > 15:
+    if not _UNIX_SECONDS.fullmatch(stamp):
         raise WebhookVerificationError(f"the {TIMESTAMP_HEADER} header is not Unix seconds")
     current = time.time() if now is None else now
     if not math.isfinite(current) or abs(current - int(stamp)) > tolerance:
@@ -154,5 +193,9 @@ def verify_signature(
         )
     task_id = _task_id_of(_load(body))
     expected = _signature(task_id, stamp, key)
-    if not hmac.compare_digest(expected.encode("ascii"), signature.strip().encode("utf-8", "replace")):
+    presented = signature.strip()
+    if not hmac.compare_digest(expected.encode("ascii"), presented.encode("utf-8", "replace")):
         raise WebhookVerificationError(f"the {SIGNATURE_HEADER} does not match")
+    if replay_cache is not None and not replay_cache.remember((task_id, stamp, presented), now=current,
+                                                               window=float(tolerance)):  # fmt: skip
+        raise WebhookVerificationError(f"the {SIGNATURE_HEADER} was already used (a replay)")

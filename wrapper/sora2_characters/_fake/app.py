@@ -23,7 +23,7 @@ from urllib.parse import quote, unquote, urlsplit
 import httpx
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -148,7 +148,10 @@ async def _dispatch(ctx: Context, request: Request, operation: str, handler: Han
     try:
         if fault is not None and fault.kind == "drop" and fault.when == "before_read":
             return DropResponse()
-        body = await request.body()
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # the client gave up (its timeout) while we slept: nobody to answer
+            return DropResponse()
         response = await _answer(
             ctx, request, operation=operation, handler=handler, fault=fault, body=body, upload=upload
         )

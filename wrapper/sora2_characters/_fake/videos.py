@@ -1,12 +1,21 @@
-"""Decide, like the live service would, whether a task's source video can become a character."""
+"""Decide, like the live service would, whether a task's source video can become a character.
+
+The limits and the duration rule are the client's own (:mod:`sora2_characters._validation`), so a
+clip the client accepts for upload is a clip the fake accepts for a task.
+"""
 
 from __future__ import annotations
 
 from sora2_characters._media import inspect_video
+from sora2_characters._validation import (
+    MAX_DURATION_S,
+    MAX_VIDEO_BYTES,
+    MIN_DURATION_S,
+    duration_in_range,
+)
 
-MAX_VIDEO_BYTES = 10 * 1024 * 1024
-MIN_SECONDS = 1.0
-MAX_SECONDS = 4.0
+__all__ = ["MAX_VIDEO_BYTES", "VIDEO_FAIL_CODE", "video_problem"]
+
 VIDEO_FAIL_CODE = "422"
 
 
@@ -19,6 +28,9 @@ def video_problem(content: bytes) -> str | None:
         return "character_file_url: the file is not an mp4, webm or avi video"
     if info.duration is None:
         return f"character_file_url: the duration of the {info.container} video could not be read"
-    if not MIN_SECONDS <= info.duration <= MAX_SECONDS:
-        return f"character_file_url: the video lasts {info.duration:.2f} s, outside 1-4 s"
+    if not duration_in_range(info.duration):
+        return (
+            f"character_file_url: the video lasts {info.duration:.2f} s, "
+            f"outside {MIN_DURATION_S:g}-{MAX_DURATION_S:g} s"
+        )
     return None

@@ -1,0 +1,169 @@
+"""The fake Apikley server (:class:`sora2_characters.testing.FakeApikley`) in a child process.
+
+Running it apart keeps its request handling off the measured client's GIL and core. The child
+prints one JSON line (URLs, key, pid), then obeys JSON commands on stdin, one a line, answering each
+with one JSON line; it stops when stdin closes.
+
+Commands: ``{"cmd": "configure", "time_scale": s, "task_duration": d}``, ``{"cmd": "reset"}``,
+``{"cmd": "dump"}`` (the recorded requests and the tasks, times on the fake's wall clock),
+``{"cmd": "sample_start"}`` and ``{"cmd": "sample_stop"}`` (the peak number of established TCP
+connections to the server's port, sampled in this process every few milliseconds with psutil).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import psutil  # type: ignore[import-untyped]  # no stubs for the pinned psutil
+
+from sora2_characters.testing import FakeApikley
+
+SAMPLE_EVERY_S = 0.005
+
+
+class _ConnectionSampler:
+    """Count this process's established connections on ``port`` until stopped; keep the peak."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.peak = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        process = psutil.Process()
+        while not self._stop.wait(SAMPLE_EVERY_S):
+            count = sum(
+                1
+                for c in process.net_connections(kind="tcp")
+                if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == self.port
+            )
+            self.peak = max(self.peak, count)
+            self.samples += 1
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return {"peak": self.peak, "samples": self.samples, "every_s": SAMPLE_EVERY_S}
+
+
+def _dump(fake: FakeApikley) -> dict[str, Any]:
+    return {
+        "requests": [
+            {
+                "method": r.method,
+                "operation": r.operation,
+                "task_id": r.query.get("taskId"),
+                "status": r.status,
+                "time": r.time,
+            }
+            for r in fake.requests
+        ],
+        "tasks": [
+            {
+                "task_id": t.task_id,
+                "created_at": t.created_at,
+                "ends_at": t.ends_at,
+                "duration": t.total_duration,
+                "time_scale": t.time_scale,
+            }
+            for t in fake.tasks
+        ],
+    }
+
+
+def main() -> None:
+    """Serve a fake until stdin closes."""
+    with FakeApikley(initial_credits=1e12, credits_per_task=1.0, validate_media=False) as fake:
+        hello = {
+            "base_url": fake.base_url,
+            "upload_base_url": fake.upload_base_url,
+            "api_key": fake.api_key,
+        }
+        print(json.dumps(hello), flush=True)
+        sampler: _ConnectionSampler | None = None
+        for line in sys.stdin:
+            command = json.loads(line)
+            name = command["cmd"]
+            answer: dict[str, Any] = {"ok": True}
+            if name == "configure":
+                fake.time_scale = float(command["time_scale"])
+                fake.set_task_durations(total=float(command["task_duration"]))
+            elif name == "reset":
+                fake.reset()
+            elif name == "dump":
+                answer = _dump(fake)
+            elif name == "sample_start":
+                sampler = _ConnectionSampler(fake.port)
+            elif name == "sample_stop" and sampler is not None:
+                answer = sampler.stop()
+                sampler = None
+            else:
+                answer = {"ok": False, "error": f"unknown command {name!r}"}
+            print(json.dumps(answer), flush=True)
+
+
+class FakeProcess:
+    """The parent's handle: start the child, send commands, stop it (use as a context manager)."""
+
+    def __init__(self) -> None:
+        root = Path(__file__).resolve().parent.parent
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks._fake_proc"],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        hello = self._read()
+        self.base_url: str = hello["base_url"]
+        self.upload_base_url: str = hello["upload_base_url"]
+        self.api_key: str = hello["api_key"]
+        self.pid = self.proc.pid
+
+    def _read(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the fake server process exited")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def command(self, cmd: str, **args: Any) -> dict[str, Any]:
+        """Send one command; return its answer."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
+        self.proc.stdin.flush()
+        answer = self._read()
+        if answer.get("ok") is False:
+            raise RuntimeError(answer.get("error"))
+        return answer
+
+    def close(self) -> None:
+        """Close stdin (the child stops) and reap it, killing it after a bounded wait."""
+        if self.proc.stdin is not None and not self.proc.stdin.closed:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> FakeProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Import cost: ``import sora2_characters`` against ``import httpx``, each in fresh interpreters.
+
+``Client`` and ``AsyncClient`` load lazily (``import sora2_characters`` alone does not import httpx),
+so three statements are measured: the plain import, ``from sora2_characters import AsyncClient,
+Client`` (what a user runs), and ``import httpx``. Each repetition runs every statement, and a bare
+``pass``, under ``python -X importtime`` in a fresh interpreter, in rotating order; a statement's
+cost is the sum of the ``self`` column minus the median sum of the bare interpreter (its startup
+imports). Separate interpreters check that neither statement, nor touching every name of
+``__all__``, puts the CLI and server extras (or hachoir, loaded on first inspection) in
+``sys.modules``. httpx imports click and rich itself when they are installed (its optional CLI), so
+the check counts only what the library adds beyond ``import httpx``; both sets are reported.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from typing import Any
+
+from ._stats import spread
+
+FORBIDDEN = ("click", "rich", "starlette", "uvicorn", "hachoir")
+STATEMENTS = {
+    "import sora2_characters": "import sora2_characters",
+    "from sora2_characters import AsyncClient, Client": "from sora2_characters import AsyncClient, Client",
+    "import httpx": "import httpx",
+}
+BASELINE = "pass"
+CHECKS = {
+    **{k: v for k, v in STATEMENTS.items() if "sora2" in k},
+    "every name of __all__": "import sora2_characters as m; [getattr(m, n) for n in m.__all__]",
+}
+
+_CHECK = """
+import json, sys
+{statement}
+forbidden = {forbidden!r}
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in forbidden)))
+"""
+
+
+def _import_us(statement: str) -> float:
+    """Microseconds of imports (the ``self`` column summed) of ``statement`` in a fresh interpreter."""
+    proc = subprocess.run(  # noqa: S603 - this interpreter, our own statements
+        [sys.executable, "-X", "importtime", "-c", statement],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    total = 0.0
+    for line in proc.stderr.splitlines():
+        # "import time:      self [us] | cumulative | imported package"
+        if line.startswith("import time:"):
+            field = line[len("import time:") :].split("|")[0].strip()
+            if field.isdigit():
+                total += float(field)
+    return total
+
+
+def leaked_modules(statement: str) -> list[str]:
+    """The modules of :data:`FORBIDDEN` present after running ``statement``."""
+    proc = subprocess.run(  # noqa: S603 - this interpreter, our own statements
+        [sys.executable, "-c", _CHECK.format(statement=statement, forbidden=FORBIDDEN)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    leaked: list[str] = json.loads(proc.stdout)
+    return leaked
+
+
+def _packages(modules: list[str]) -> list[str]:
+    return sorted({m.split(".")[0] for m in modules})
+
+
+def run(repetitions: int) -> dict[str, Any]:
+    """Measure, interleaved, and return the figures."""
+    names = [*STATEMENTS, BASELINE]
+    code = {**STATEMENTS, BASELINE: BASELINE}
+    for name in names:  # warm the bytecode caches so no repetition pays compilation
+        _import_us(code[name])
+    raw: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(repetitions):
+        shift = rep % len(names)
+        for name in names[shift:] + names[:shift]:
+            raw[name].append(_import_us(code[name]))
+    base = statistics.median(raw[BASELINE])
+    net = {name: [max(t - base, 0.0) for t in raw[name]] for name in STATEMENTS}
+    httpx_times = net["import httpx"]
+    # httpx itself imports click, rich and pygments when they are installed (its optional CLI):
+    # only what the library adds beyond ``import httpx`` counts against it.
+    by_httpx = _packages(leaked_modules("import httpx"))
+    seen = {name: _packages(leaked_modules(statement)) for name, statement in CHECKS.items()}
+    leaks = {name: sorted(set(found) - set(by_httpx)) for name, found in seen.items()}
+    return {
+        "repetitions": repetitions,
+        "bare_interpreter_ms": statistics.median(raw[BASELINE]) / 1000,
+        "statements": {
+            name: {
+                "ms": {k: v / 1000 for k, v in spread(times).items()},
+                "ratio_to_httpx": spread([a / b for a, b in zip(times, httpx_times, strict=True) if b > 0]),
+            }
+            for name, times in net.items()
+        },
+        "forbidden_checked": list(FORBIDDEN),
+        "forbidden_imported_by_httpx": by_httpx,
+        "forbidden_seen": seen,
+        "forbidden_imported": leaks,
+        "target": "click/rich/starlette/uvicorn/hachoir not imported by the library",
+        "met": not any(leaks.values()),
+    }

@@ -1,0 +1,141 @@
+"""Per-call overhead of Client/AsyncClient against a bare httpx call and the generated client.
+
+All contenders talk to the same local server (:mod:`benchmarks._local_server`, in its own process),
+over keep-alive connections, and get the same bytes back. The floor is a bare ``httpx`` request plus
+``json.loads`` of the body; "generated" is the generated client's ``sync_detailed`` /
+``asyncio_detailed`` (what a user without the wrapper would call); "wrapper" is our client, which
+also validates its input and decodes the envelope into a typed result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from sora2_characters import AsyncClient, Client
+from sora2_characters_api.api.default import get_task_detail, sora_2_characters
+from sora2_characters_api.client import AuthenticatedClient
+from sora2_characters_api.models import Sora2CharactersBody, Sora2CharactersBodyInput
+
+from ._local_server import TASK_ID
+from ._stats import AsyncBlock, Block, interleave, interleave_async, summarize
+
+API_KEY = "bench-key"
+VIDEO_URL = "https://files.example.com/sora2-characters/x/character.mp4"
+PROMPT = "A friendly cartoon character with expressive eyes"
+TASK_PATH = "/api/v1/jobs/recordInfo"
+CREATE_PATH = "/api/v1/jobs/createTask"
+CREATE_BODY: dict[str, Any] = {
+    "model": "sora-2-characters",
+    "input": {"character_file_url": [VIDEO_URL], "character_prompt": PROMPT},
+}
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def _generated_body() -> Sora2CharactersBody:
+    return Sora2CharactersBody(
+        input_=Sora2CharactersBodyInput(character_file_url=[VIDEO_URL], character_prompt=PROMPT)
+    )
+
+
+def run_sync(base_url: str, *, calls: int, rounds: int, warmup: int) -> dict[str, Any]:
+    """Interleave the three sync contenders for ``get_task`` and ``create_character``."""
+    bare = httpx.Client(base_url=base_url, headers=AUTH)
+    generated = AuthenticatedClient(base_url=base_url, token=API_KEY)
+    wrapper = Client(API_KEY, base_url=base_url, upload_base_url=base_url + "/file-upload")
+    try:
+
+        def bare_get(n: int) -> None:
+            for _ in range(n):
+                json.loads(bare.get(TASK_PATH, params={"taskId": TASK_ID}).content)
+
+        def generated_get(n: int) -> None:
+            for _ in range(n):
+                get_task_detail.sync_detailed(client=generated, task_id=TASK_ID)
+
+        def wrapper_get(n: int) -> None:
+            for _ in range(n):
+                wrapper.get_task(TASK_ID)
+
+        def bare_create(n: int) -> None:
+            for _ in range(n):
+                json.loads(bare.post(CREATE_PATH, json=CREATE_BODY).content)
+
+        def generated_create(n: int) -> None:
+            for _ in range(n):
+                sora_2_characters.sync_detailed(client=generated, body=_generated_body())
+
+        def wrapper_create(n: int) -> None:
+            for _ in range(n):
+                wrapper.create_character(VIDEO_URL, character_prompt=PROMPT)
+
+        results: dict[str, Any] = {}
+        gets: dict[str, Block] = {"httpx": bare_get, "generated": generated_get, "wrapper": wrapper_get}
+        creates: dict[str, Block] = {
+            "httpx": bare_create,
+            "generated": generated_create,
+            "wrapper": wrapper_create,
+        }
+        for op, blocks in (("get_task", gets), ("create_character", creates)):
+            per_call = interleave(blocks, calls=calls, rounds=rounds, warmup=warmup)
+            results[op] = summarize(per_call, "httpx", calls, rounds, reference="generated")
+        return results
+    finally:
+        wrapper.close()
+        generated.get_httpx_client().close()
+        bare.close()
+
+
+async def _run_async(base_url: str, *, calls: int, rounds: int, warmup: int) -> dict[str, Any]:
+    bare = httpx.AsyncClient(base_url=base_url, headers=AUTH)
+    generated = AuthenticatedClient(base_url=base_url, token=API_KEY)
+    wrapper = AsyncClient(API_KEY, base_url=base_url, upload_base_url=base_url + "/file-upload")
+    try:
+
+        async def bare_get(n: int) -> None:
+            for _ in range(n):
+                json.loads((await bare.get(TASK_PATH, params={"taskId": TASK_ID})).content)
+
+        async def generated_get(n: int) -> None:
+            for _ in range(n):
+                await get_task_detail.asyncio_detailed(client=generated, task_id=TASK_ID)
+
+        async def wrapper_get(n: int) -> None:
+            for _ in range(n):
+                await wrapper.get_task(TASK_ID)
+
+        async def bare_create(n: int) -> None:
+            for _ in range(n):
+                json.loads((await bare.post(CREATE_PATH, json=CREATE_BODY)).content)
+
+        async def generated_create(n: int) -> None:
+            for _ in range(n):
+                await sora_2_characters.asyncio_detailed(client=generated, body=_generated_body())
+
+        async def wrapper_create(n: int) -> None:
+            for _ in range(n):
+                await wrapper.create_character(VIDEO_URL, character_prompt=PROMPT)
+
+        results: dict[str, Any] = {}
+        gets: dict[str, AsyncBlock] = {"httpx": bare_get, "generated": generated_get, "wrapper": wrapper_get}
+        creates: dict[str, AsyncBlock] = {
+            "httpx": bare_create,
+            "generated": generated_create,
+            "wrapper": wrapper_create,
+        }
+        for op, blocks in (("get_task", gets), ("create_character", creates)):
+            per_call = await interleave_async(blocks, calls=calls, rounds=rounds, warmup=warmup)
+            results[op] = summarize(per_call, "httpx", calls, rounds, reference="generated")
+        return results
+    finally:
+        await wrapper.aclose()
+        await generated.get_async_httpx_client().aclose()
+        await bare.aclose()
+
+
+def run_async(base_url: str, *, calls: int, rounds: int, warmup: int) -> dict[str, Any]:
+    """Interleave the three async contenders, on one event loop."""
+    return asyncio.run(_run_async(base_url, calls=calls, rounds=rounds, warmup=warmup))

@@ -1,0 +1,164 @@
+"""The benchmark harness runs end to end in its quick mode and reports every figure.
+
+Only the shape and types of the report are checked: speeds are never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks._stats import interleave, spread, summarize
+from benchmarks.fanout import max_in_window
+
+ROOT = Path(__file__).resolve().parent.parent
+OPS = ("get_task", "create_character")
+CONTENDERS = ("httpx", "generated", "wrapper")
+
+
+def _number(value: Any, *, positive: bool = False) -> bool:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return ok and (value > 0 if positive else value >= 0)
+
+
+def _spread_ok(value: Any) -> bool:
+    return (
+        isinstance(value, dict)
+        and {"median", "q1", "q3", "min", "max"} <= value.keys()
+        and all(_number(value[k]) for k in ("median", "q1", "q3", "min", "max"))
+    )
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    output = tmp_path_factory.mktemp("bench") / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for verdict in ("benchmark", "figure", "target", "result"):
+        assert verdict in proc.stdout
+    data: dict[str, Any] = json.loads(output.read_text())
+    return data
+
+
+def test_report_header(report: dict[str, Any]) -> None:
+    assert report["quick"] is True
+    assert report["command"] == "python -m benchmarks.run --quick"
+    assert isinstance(report["machine"]["python"], str)
+    assert isinstance(report["machine"]["cpu_count"], int)
+    assert report["errors"] == {}
+    assert set(report["targets_met"]) == {
+        "overhead_sync",
+        "overhead_async",
+        "fan_out",
+        "polling",
+        "import_cost",
+        "upload_memory",
+    }
+    assert all(isinstance(v, bool) for v in report["targets_met"].values())
+
+
+@pytest.mark.parametrize("name", ["overhead_sync", "overhead_async"])
+def test_overhead_figures(report: dict[str, Any], name: str) -> None:
+    result = report["results"][name]
+    for op in OPS:
+        summary = result[op]
+        assert summary["floor"] == "httpx"
+        assert summary["reference"] == "generated"
+        assert summary["rounds"] >= 1
+        for who in CONTENDERS:
+            entry = summary["contenders"][who]
+            assert _spread_ok(entry["per_call_us"])
+            assert _number(entry["per_call_us"]["median"], positive=True)
+            assert _spread_ok(entry["ratio_to_floor"])
+            assert _spread_ok(entry["ratio_to_reference"])
+
+
+def test_fan_out_figures(report: dict[str, Any]) -> None:
+    result = report["results"]["fan_out"]
+    assert _number(result["poll_interval_s"], positive=True)
+    assert isinstance(result["pool_max_connections"], int)
+    for run in ("fan_out", "rate_limited"):
+        entry = result[run]
+        assert entry["errors"] == {}
+        assert entry["tasks_created"] == entry["tasks"]
+        assert _number(entry["wall_s"], positive=True)
+        assert _number(entry["wall_bound_s"], positive=True)
+        assert entry["requests_per_task"] >= 2  # one createTask and at least one status request
+        assert entry["create_requests"] == entry["tasks"]
+        assert isinstance(entry["connections"]["peak"], int)
+        assert entry["connections"]["peak"] >= 1
+        assert isinstance(entry["max_creates_sent_in_1s_window"], int)
+        assert isinstance(entry["max_creates_processed_in_1s_window"], int)
+        assert isinstance(entry["met"], bool)
+    assert _number(result["rate_limited"]["rate_limit_per_s"], positive=True)
+    assert result["fan_out"]["rate_limit_per_s"] is None
+    diagnostic = result["httpx_pool_diagnostic"]
+    assert _number(diagnostic["unbounded_s"], positive=True)
+    assert _number(diagnostic["gated_to_pool_s"], positive=True)
+
+
+def test_polling_figures(report: dict[str, Any]) -> None:
+    result = report["results"]["polling"]
+    assert set(result["durations"]) == {"10", "60", "300"}
+    for entry in result["durations"].values():
+        assert _number(entry["detection_delay_s"]["median"])
+        assert _number(entry["delay_fraction_max"])
+        assert entry["status_requests"]["min"] >= 1
+        assert _number(entry["allowed_delay_s"], positive=True)
+        assert isinstance(entry["met"], bool)
+
+
+def test_import_cost_figures(report: dict[str, Any]) -> None:
+    result = report["results"]["import_cost"]
+    assert set(result["statements"]) == {
+        "import sora2_characters",
+        "from sora2_characters import AsyncClient, Client",
+        "import httpx",
+    }
+    for entry in result["statements"].values():
+        assert _spread_ok(entry["ms"])
+        assert _spread_ok(entry["ratio_to_httpx"])
+    assert set(result["forbidden_checked"]) == {"click", "rich", "starlette", "uvicorn", "hachoir"}
+    assert all(isinstance(v, list) for v in result["forbidden_imported"].values())
+    assert isinstance(result["forbidden_imported_by_httpx"], list)
+
+
+def test_upload_memory_figures(report: dict[str, Any]) -> None:
+    result = report["results"]["upload_memory"]
+    assert result["file_size_bytes"] == 10 * 1024 * 1024
+    assert len(result["streamed_delta_mb"]) == result["repetitions"]
+    assert isinstance(result["streamed_worst_delta_mb"], float)
+    assert isinstance(result["control_bytes_delta_mb"], float)
+    assert isinstance(result["met"], bool)
+
+
+def test_max_in_window() -> None:
+    assert max_in_window([]) == 0
+    assert max_in_window([0.0, 0.5, 0.99, 1.0, 1.5]) == 3
+    assert max_in_window([0.0, 1.0, 2.0]) == 1
+
+
+def test_interleave_and_summary_shape() -> None:
+    calls: list[str] = []
+
+    def block(name: str) -> Any:
+        return lambda n: calls.extend([name] * n)
+
+    per_call = interleave({"a": block("a"), "b": block("b")}, calls=2, rounds=3, warmup=1)
+    assert calls.count("a") == calls.count("b") == 1 + 2 * 3
+    summary = summarize(per_call, "a", 2, 3, reference="b")
+    assert summary["contenders"]["a"]["ratio_to_floor"]["median"] == 1.0
+    assert spread([1.0, 2.0, 3.0])["median"] == 2.0
