@@ -290,6 +290,36 @@ def test_task_duration_total_and_time_scale_zero(http: httpx.Client, fake_apikle
     assert (data["state"], data["costTime"]) == ("success", 30.0)
 
 
+def test_override_task_shows_what_the_docs_forgot_then_the_truth(
+    http: httpx.Client, fake_apikley: FakeApikley
+) -> None:
+    fake_apikley.time_scale = 0  # every task is already over
+    fake_apikley.override_task(fields={"state": "paused", "failCode": 422}, times=2)
+    url = upload(http, fake_apikley, CHARACTER)
+    planned = create(http, url)
+    assert [record(http, planned)["state"] for _ in range(3)] == ["paused", "paused", "success"]
+    assert record(http, planned)["failCode"] == ""
+
+    later = create(http, url)  # a planned override is spent on the one next task
+    assert record(http, later)["state"] == "success"
+    fake_apikley.override_task(later, fields={"resultJson": "{broken"}, when_state="success")
+    assert [record(http, later)["resultJson"] for _ in range(2)] == ["{broken", "{broken"]
+
+
+def test_override_task_only_while_the_real_state_matches(
+    http: httpx.Client, fake_apikley: FakeApikley
+) -> None:
+    fake_apikley.time_scale = 1.0  # 15 s of wall time: nothing ends before advance()
+    task_id = create(http, upload(http, fake_apikley, CHARACTER))
+    fake_apikley.override_task(task_id, fields={"resultJson": "{broken"}, when_state="success")
+    assert record(http, task_id)["state"] == "waiting"
+    assert record(http, task_id)["resultJson"] is None
+    fake_apikley.advance(15)
+    assert record(http, task_id)["resultJson"] == "{broken"
+    with pytest.raises(ValueError, match="times"):
+        fake_apikley.override_task(task_id, fields={}, times=0)
+
+
 def test_credits_are_charged_per_task_and_402_when_short(
     http: httpx.Client, fake_apikley: FakeApikley
 ) -> None:

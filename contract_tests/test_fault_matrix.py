@@ -154,47 +154,27 @@ def _both(*injects: Inject) -> Inject:
     return inject
 
 
-def _patch_view(rewrite: Callable[[dict[str, Any], int], dict[str, Any]]) -> Inject:
-    """Rewrite what the fake serves for a task: ``rewrite(data, nth_view_of_this_task)``.
-
-    The fake has no knob for an unknown state or a broken ``resultJson``, so these cases wrap its
-    public ``TaskRecord.view`` (what recordInfo and the callbacks serve) for the test's duration.
-    """
-
-    def inject(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:
-        original = TaskRecord.view
-        seen: dict[str, int] = {}
-        lock = threading.Lock()
-
-        def view(self: TaskRecord, now: float) -> dict[str, Any]:
-            with lock:
-                nth = seen[self.task_id] = seen.get(self.task_id, 0) + 1
-            return rewrite(original(self, now), nth)
-
-        mp.setattr(TaskRecord, "view", view)
-
-    return inject
+def _target(fake: FakeApikley) -> str | None:
+    """The task a case made before injecting (get_task and wait cases), else the next one created."""
+    return fake.tasks[-1].task_id if fake.tasks else None
 
 
 def _unknown_state(times: int | None) -> Inject:
-    def rewrite(data: dict[str, Any], nth: int) -> dict[str, Any]:
-        if times is None or nth <= times:
-            return {**data, "state": "paused", "resultJson": None, "completeTime": None}
-        return data
+    def inject(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:
+        fields = {"state": "paused", "resultJson": None, "completeTime": None}
+        fake.override_task(_target(fake), fields=fields, times=times)
 
-    return _patch_view(rewrite)
+    return inject
 
 
 BROKEN_RESULT_JSON = '{"character_id": "char_cut'
 
 
 def _broken_result_json() -> Inject:
-    def rewrite(data: dict[str, Any], nth: int) -> dict[str, Any]:
-        if data["state"] == "success":
-            return {**data, "resultJson": BROKEN_RESULT_JSON}
-        return data
+    def inject(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:
+        fake.override_task(_target(fake), fields={"resultJson": BROKEN_RESULT_JSON}, when_state="success")
 
-    return _patch_view(rewrite)
+    return inject
 
 
 def _fail_next_task(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,6 @@ import filecmp
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -100,15 +99,9 @@ def _body() -> Sora2CharactersBody:
     )
 
 
-@pytest.fixture(scope="module")
-def prism() -> Iterator[PrismServer]:
-    with PrismServer() as server:
-        yield server
-
-
 @pytest.mark.prism
-def test_generated_create_task_against_prism_returns_the_task_id(prism: PrismServer) -> None:
-    client = AuthenticatedClient(base_url=prism.base_url, token="test-key")
+def test_generated_create_task_against_prism_returns_the_task_id(prism_mock: PrismServer) -> None:
+    client = AuthenticatedClient(base_url=prism_mock.base_url, token="test-key")
     with client:
         response = sora_2_characters.sync_detailed(client=client, body=_body())
     assert response.status_code == 200

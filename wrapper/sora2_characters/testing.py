@@ -27,6 +27,8 @@ Faults (see :meth:`FakeApikley.fail_next` and its siblings) are consumed per cal
 were added. Faults of kind ``code`` and ``rate_limit`` answer instead of the operation, so nothing
 is created. ``drop_connection_next(when="after_read")`` and ``malformed_next`` run the operation
 first: a createTask creates and bills its task, and the client cannot tell.
+:meth:`FakeApikley.override_task` makes a task show what the docs forgot (an unknown state, a broken
+``resultJson``), and :meth:`FakeApikley.fail_task` makes one end in ``fail``.
 
 Connection drops are real: the server closes the TCP connection without sending a response byte.
 httpx raises ``httpx.RemoteProtocolError`` ("Server disconnected without sending a response.") in
@@ -64,6 +66,7 @@ from sora2_characters._fake.state import (
     RecordedRequest,
     RemoteVideos,
     Settings,
+    TaskOverride,
     TaskRecord,
     TaskState,
     UploadedFile,
@@ -402,6 +405,33 @@ class FakeApikley:
                 return
             task = self._state.tasks[task_id]
             task.fail_code, task.fail_msg = fail_code, fail_msg
+
+    def override_task(
+        self,
+        task_id: str | None = None,
+        *,
+        fields: Mapping[str, Any],
+        when_state: str | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Make a task's recordInfo answers (and its callback) show ``fields`` instead of the real ones.
+
+        For testing tolerance to what the docs forgot: an unknown state, a broken ``resultJson``, a
+        ``failCode`` as an int. ``task_id``'s task, or (``None``) the next task created. It applies
+        while the real state is ``when_state`` (any when ``None``), for the next ``times`` answers
+        (every answer when ``None``); several overrides apply in the order given.
+
+        >>> fake.override_task(fields={"state": "paused"}, times=2)  # doctest: +SKIP
+        >>> fake.override_task(fields={"resultJson": "{broken"}, when_state="success")  # doctest: +SKIP
+        """
+        if times is not None and times < 1:
+            raise ValueError(f"times must be at least 1 (or None for every answer), got {times}")
+        override = TaskOverride(dict(fields), when_state=when_state, times=times)
+        with self._state.lock:
+            if task_id is None:
+                self._state.planned_overrides.append(override)
+            else:
+                self._state.tasks[task_id].overrides.append(override)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

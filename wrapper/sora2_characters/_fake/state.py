@@ -149,6 +149,7 @@ class TaskRecord:
     fail_code: str | None = None
     fail_msg: str | None = None
     callback_done: bool = field(default=False, repr=False)
+    overrides: list[TaskOverride] = field(default_factory=list, repr=False)
 
     @property
     def total_duration(self) -> float:
@@ -183,7 +184,16 @@ class TaskRecord:
         return ("fail" if self.fail_code is not None else "success"), start, 1.0
 
     def view(self, now: float) -> dict[str, Any]:
-        """Return the ``data`` object recordInfo answers at clock value ``now``."""
+        """Return the ``data`` object recordInfo answers (and callbacks carry) at clock value ``now``.
+
+        Overrides (``fake.override_task``) rewrite fields of the honest view, in the order given.
+        """
+        data = self._honest_view(now)
+        for override in self.overrides:
+            data = override.apply(data)
+        return data
+
+    def _honest_view(self, now: float) -> dict[str, Any]:
         state, entered, fraction = self._position(now)
         create_ms = round(self.created_at * 1000)
         update_ms = create_ms + round(entered * 1000)
@@ -205,6 +215,27 @@ class TaskRecord:
             "progress": progress,
             "creditsConsumed": self.credits if state == "success" else 0,
         }
+
+
+@dataclass
+class TaskOverride:
+    """Fields a task's view shows instead of the honest ones (an unknown state, a broken result...).
+
+    It applies while the honest state is ``when_state`` (any state when ``None``), to the next
+    ``times`` views (every view when ``None``).
+    """
+
+    fields: Mapping[str, Any]
+    when_state: str | None = None
+    times: int | None = None
+
+    def apply(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Return ``data`` with the fields replaced, counting one use, when the override applies."""
+        if self.times == 0 or (self.when_state is not None and data.get("state") != self.when_state):
+            return data
+        if self.times is not None:
+            self.times -= 1
+        return {**data, **self.fields}
 
 
 @dataclass(frozen=True)
@@ -232,6 +263,7 @@ class FakeState:
         self.requests: list[RecordedRequest] = []
         self.callbacks: list[CallbackAttempt] = []
         self.planned_failures: list[PlannedFailure] = []
+        self.planned_overrides: list[TaskOverride] = []
         self.wakeup: Callable[[], None] = lambda: None
 
     def now(self) -> float:
@@ -246,6 +278,7 @@ class FakeState:
             self.requests.clear()
             self.callbacks.clear()
             self.planned_failures.clear()
+            self.planned_overrides.clear()
             self.credits = self.initial_credits
             self.offset = 0.0
 
@@ -279,7 +312,9 @@ class FakeState:
                 character_id=f"char_{secrets.token_hex(8)}",
                 fail_code=None if failure is None else failure.fail_code,
                 fail_msg=None if failure is None else failure.fail_msg,
+                overrides=self.planned_overrides,
             )
+            self.planned_overrides = []
             self.tasks[task.task_id] = task
             self.credits = round(self.credits - task.credits, 6)
         self.wakeup()
