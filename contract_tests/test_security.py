@@ -460,14 +460,17 @@ def _expected_valid(body: Any, headers: Mapping[str, str], secret: Any, toleranc
     """An independent statement of when a signature is genuinely valid."""
     if isinstance(secret, str):
         try:
-            secret = secret.encode("utf-8")
+            secret = secret.encode("utf-8", "surrogateescape")  # as os.environ hands bytes over
         except UnicodeEncodeError:
             return False
     if not isinstance(secret, bytes) or not secret:
         return False
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
         return False
-    found = {name.lower(): value for name, value in headers.items()}
+    found: dict[str, str] = {}
+    for name, value in headers.items():
+        if found.setdefault(name.lower(), value) != value:
+            return False  # the same header twice with different values: ambiguous, refused
     signature = found.get(webhooks.SIGNATURE_HEADER.lower(), "").strip()
     stamp = found.get(webhooks.TIMESTAMP_HEADER.lower(), "").strip()
     digits = stamp[1:] if stamp.startswith("-") else stamp

@@ -128,3 +128,28 @@ def test_a_replay_cache_forgets_entries_older_than_the_window_and_stays_bounded(
         assert cache.remember((f"task_{n}", "1", "sig"), now=float(n), window=300.0)
     assert len(cache._seen) <= 3
     assert cache.remember(("task_0", "1", "sig"), now=1000.0, window=300.0)  # forgotten: window passed
+
+
+def test_a_header_given_twice_with_different_values_is_refused() -> None:
+    body = {"code": 200, "msg": "success", "data": {"taskId": "task_1"}}
+    good = webhooks.sign("task_1", SECRET, timestamp=NOW)
+    twice = [*good.items(), ("x-webhook-timestamp", str(NOW - 1000))]
+    with pytest.raises(sc.WebhookVerificationError, match="more than once"):
+        webhooks.verify_signature(body, twice, SECRET, now=NOW)
+    same_twice = [*good.items(), ("x-webhook-timestamp", good["X-Webhook-Timestamp"])]
+    webhooks.verify_signature(body, same_twice, SECRET, now=NOW)
+
+
+@pytest.mark.parametrize("stamp", ["--5", "+5", "5.0", "0x10", "1e9", "", " "])
+def test_timestamps_that_are_not_unix_seconds_are_refused(stamp: str) -> None:
+    headers = {"X-Webhook-Signature": "c2ln", "X-Webhook-Timestamp": stamp}
+    with pytest.raises(sc.WebhookVerificationError):
+        webhooks.verify_signature({"data": {"taskId": "t"}}, headers, SECRET, now=NOW)
+
+
+def test_a_secret_read_from_the_environment_with_undecodable_bytes_works() -> None:
+    secret = b"whsec-\xff".decode("utf-8", "surrogateescape")  # what os.environ holds for that byte
+    headers = webhooks.sign("task_1", secret, timestamp=NOW)
+    webhooks.verify_signature({"data": {"taskId": "task_1"}}, headers, b"whsec-\xff", now=NOW)
+    with pytest.raises(sc.WebhookVerificationError, match="encoded"):
+        webhooks.sign("task_1", "whsec-\ud800", timestamp=NOW)

@@ -147,13 +147,17 @@ def sign(task_id: str, secret: str | bytes, *, timestamp: int | None = None) -> 
 
 
 def _header(headers: Mapping[str, str] | Iterable[tuple[str, str]], name: str) -> str | None:
+    """Return the header ``name`` (any case); refuse it given twice with different values."""
     wanted = name.lower()
     items = headers.items() if isinstance(headers, Mapping) else headers
+    found: set[str] = set()
     for key, value in items:
         key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
         if key_text.lower() == wanted:
-            return value.decode("latin-1") if isinstance(value, bytes) else str(value)
-    return None
+            found.add(value.decode("latin-1") if isinstance(value, bytes) else str(value))
+    if len(found) > 1:
+        raise WebhookVerificationError(f"the {name} header is given more than once, with different values")
+    return found.pop() if found else None
 
 
 def verify_signature(
