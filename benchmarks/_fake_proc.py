@@ -23,7 +23,11 @@ import psutil  # type: ignore[import-untyped]  # no stubs for the pinned psutil
 
 from sora2_characters.testing import FakeApikley
 
+from ._child import START_TIMEOUT_S, read_line, reap
+
 SAMPLE_EVERY_S = 0.005
+#: How long one command (a dump of thousands of requests included) may take to answer.
+COMMAND_TIMEOUT_S = 120.0
 
 
 class _ConnectionSampler:
@@ -122,41 +126,45 @@ class FakeProcess:
             stdout=subprocess.PIPE,
             text=True,
         )
-        hello = self._read()
-        self.base_url: str = hello["base_url"]
-        self.upload_base_url: str = hello["upload_base_url"]
-        self.api_key: str = hello["api_key"]
+        try:
+            hello = self._read(START_TIMEOUT_S)
+            self.base_url: str = hello["base_url"]
+            self.upload_base_url: str = hello["upload_base_url"]
+            self.api_key: str = hello["api_key"]
+        except BaseException:
+            self._kill()
+            raise
         self.pid = self.proc.pid
 
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+    def _read(self, timeout: float = COMMAND_TIMEOUT_S) -> dict[str, Any]:
+        line = read_line(self.proc, timeout)
         if not line:
             raise RuntimeError("the fake server process exited")
         answer: dict[str, Any] = json.loads(line)
         return answer
+
+    def _kill(self) -> None:
+        """Kill the child at once and reap it (it failed to start or to answer)."""
+        self.proc.kill()
+        reap(self.proc, wait=5)
 
     def command(self, cmd: str, **args: Any) -> dict[str, Any]:
         """Send one command; return its answer."""
         assert self.proc.stdin is not None
         self.proc.stdin.write(json.dumps({"cmd": cmd, **args}) + "\n")
         self.proc.stdin.flush()
-        answer = self._read()
+        try:
+            answer = self._read()
+        except TimeoutError:
+            self._kill()
+            raise
         if answer.get("ok") is False:
             raise RuntimeError(answer.get("error"))
         return answer
 
     def close(self) -> None:
         """Close stdin (the child stops) and reap it, killing it after a bounded wait."""
-        if self.proc.stdin is not None and not self.proc.stdin.closed:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        reap(self.proc)
 
     def __enter__(self) -> FakeProcess:
         return self

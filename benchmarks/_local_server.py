@@ -16,6 +16,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from ._child import START_TIMEOUT_S, read_line, reap
+
 TASK_ID = "task_sora-2-characters_1765174270120"
 _PARAM = {
     "model": "sora-2-characters",
@@ -188,19 +190,19 @@ def local_server() -> Iterator[str]:
         text=True,
     )
     try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        if not line.isdigit():
-            raise RuntimeError(f"the local server did not start (got {line!r})")
+        line = read_line(proc, START_TIMEOUT_S).strip()
+    except BaseException:
+        proc.kill()
+        reap(proc, wait=5)
+        raise
+    if not line.isdigit():
+        proc.kill()
+        reap(proc, wait=5)
+        raise RuntimeError(f"the local server did not start (got {line!r})")
+    try:
         yield f"http://127.0.0.1:{int(line)}"
     finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        reap(proc, wait=5)
 
 
 if __name__ == "__main__":

@@ -73,13 +73,33 @@ def task(state: str, task_id: str = "task_1", **extra: Any) -> dict[str, Any]:
     return record
 
 
+_MADE: list[Client] = []
+
+
 def make_client(fake: FakeTime | None = None, **kwargs: Any) -> Client:
+    """A client on a fake clock; closed after the test by ``conftest``'s ``_close_made_clients``."""
     fake = fake or FakeTime()
     kwargs.setdefault("rng", random.Random(7))
-    return Client(KEY, sleep=fake.sleep, clock=fake.clock, **kwargs)
+    client = Client(KEY, sleep=fake.sleep, clock=fake.clock, **kwargs)
+    _MADE.append(client)
+    return client
+
+
+def made_client_count() -> int:
+    """How many clients :func:`make_client` has made and not yet closed through this module."""
+    return len(_MADE)
+
+
+def close_clients_made_since(count: int) -> None:
+    """Close the clients :func:`make_client` made after ``count`` (closing twice is harmless)."""
+    made = _MADE[count:]
+    del _MADE[count:]
+    for client in made:
+        client.close()
 
 
 def make_async_client(fake: FakeTime | None = None, **kwargs: Any) -> AsyncClient:
+    """An async client on a fake clock; closing needs its loop, so use it as ``async with``."""
     fake = fake or FakeTime()
     kwargs.setdefault("rng", random.Random(7))
     return AsyncClient(KEY, sleep=fake.async_sleep, clock=fake.clock, **kwargs)

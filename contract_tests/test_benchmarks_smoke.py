@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from benchmarks import _fake_proc, _local_server
+from benchmarks._child import read_line, reap
 from benchmarks._stats import interleave, spread, summarize
 from benchmarks.fanout import max_in_window
 
@@ -162,3 +164,60 @@ def test_interleave_and_summary_shape() -> None:
     summary = summarize(per_call, "a", 2, 3, reference="b")
     assert summary["contenders"]["a"]["ratio_to_floor"]["median"] == 1.0
     assert spread([1.0, 2.0, 3.0])["median"] == 2.0
+
+
+def _child(code: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+
+def test_read_line_gives_up_at_its_deadline_and_reap_ends_the_child() -> None:
+    proc = _child("import sys; sys.stdin.read()")  # silent until its stdin closes
+    try:
+        with pytest.raises(TimeoutError, match=r"no line within 0\.05 s"):
+            read_line(proc, 0.05)
+    finally:
+        reap(proc, wait=10)
+    assert proc.returncode == 0
+    assert proc.stdout is not None
+    assert proc.stdout.closed
+
+
+def _spawn_instead(monkeypatch: pytest.MonkeyPatch, module: Any, code: str) -> list[subprocess.Popen[str]]:
+    """Make ``module`` start ``python -c code`` instead of its child; return the started processes."""
+    started: list[subprocess.Popen[str]] = []
+    real_popen = subprocess.Popen
+
+    def popen(_command: list[str], **kwargs: Any) -> subprocess.Popen[str]:
+        proc = real_popen([sys.executable, "-c", code], **kwargs)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(module.subprocess, "Popen", popen)
+    return started
+
+
+#: A child that prints a bad first line, then would wait for its stdin forever: it must be killed.
+_GARBAGE_THEN_WAIT = "import sys; print('oops', flush=True); sys.stdin.read()"
+
+
+def test_a_fake_process_that_fails_to_start_is_reaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The child prints garbage, then would wait for stdin forever: it must be killed and reaped.
+    started = _spawn_instead(
+        monkeypatch, _fake_proc, "import sys; print('oops', flush=True); sys.stdin.read()"
+    )
+    with pytest.raises(json.JSONDecodeError):
+        _fake_proc.FakeProcess()
+    (proc,) = started
+    assert proc.returncode is not None
+
+
+def test_a_local_server_that_fails_to_start_is_reaped(monkeypatch: pytest.MonkeyPatch) -> None:
+    started = _spawn_instead(
+        monkeypatch, _local_server, "import sys; print('oops', flush=True); sys.stdin.read()"
+    )
+    with pytest.raises(RuntimeError, match="did not start"), _local_server.local_server():
+        pass  # pragma: no cover
+    (proc,) = started
+    assert proc.returncode is not None

@@ -141,8 +141,7 @@ def test_create_video_wait_human(fake: FakeApikley) -> None:
     states = re.findall(rf"^\[\s*[\d.]+s\] {re.escape(task.task_id)} (\w+)", result.stderr, re.MULTILINE)
     assert states[0] == "polling"
     assert states[1:] == ["waiting", "queuing", "generating", "success"]
-    assert "validated" in result.stderr
-    assert "video/mp4, 2.0 s, 23748 bytes" in result.stderr
+    assert f"validated and uploaded {SAMPLE}: video/mp4, 23748 bytes -> {fake.base_url}" in result.stderr
     assert "\x1b[" not in result.stderr  # no terminal control codes when not a TTY
     # The video went through the upload API, and the task points at the uploaded file.
     (upload,) = fake.requests_for("upload")
@@ -617,21 +616,6 @@ def console_script() -> list[str]:
     return [str(script)]
 
 
-def test_main_job_runs_against_the_embedded_fake() -> None:
-    """The README's first command, as written: no key, no base URL, no network."""
-    program, *args = MAIN_JOB.split()
-    assert program == "sora2-characters"
-    result = run_cli(*args, env=clean_env(), command=console_script())
-    assert result.returncode == 0, result.stderr
-    last = result.stdout.splitlines()[-1]
-    assert re.fullmatch(r"character_id:\s+char_[0-9a-f]+", last)
-    assert "embedded-fake (NOT Apikley" in result.stdout
-    assert "EMBEDDED FAKE" in result.stderr
-    states = re.findall(r"^\[\s*[\d.]+s\] task_\S+ (\w+)", result.stderr, re.MULTILINE)
-    assert states[-1] == "success"
-    assert {"generating", "success"} <= set(states)
-
-
 def test_main_job_json_says_embedded_fake() -> None:
     result = run_cli(*MAIN_JOB.split()[1:], "--json", env=clean_env())
     assert result.returncode == 0, result.stderr
@@ -662,6 +646,7 @@ def readme_commands() -> list[str]:
 
 
 def test_readme_first_command_is_the_main_job_and_runs_as_written() -> None:
+    """The README's first command, as written: no key, no base URL, no network."""
     commands = readme_commands()
     assert commands, "the README documents the command line"
     assert commands[0] == MAIN_JOB
@@ -669,7 +654,13 @@ def test_readme_first_command_is_the_main_job_and_runs_as_written() -> None:
     assert program == "sora2-characters"
     result = run_cli(*args, env=clean_env(), command=console_script())
     assert result.returncode == 0, result.stderr
-    assert re.fullmatch(r"character_id:\s+char_[0-9a-f]+", result.stdout.splitlines()[-1])
+    last = result.stdout.splitlines()[-1]
+    assert re.fullmatch(r"character_id:\s+char_[0-9a-f]+", last)
+    assert "embedded-fake (NOT Apikley" in result.stdout
+    assert "EMBEDDED FAKE" in result.stderr
+    states = re.findall(r"^\[\s*[\d.]+s\] task_\S+ (\w+)", result.stderr, re.MULTILINE)
+    assert states[-1] == "success"
+    assert {"generating", "success"} <= set(states)
 
 
 def test_readme_shows_the_exit_code_table() -> None:

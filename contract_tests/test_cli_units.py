@@ -131,3 +131,13 @@ def test_terminal_gets_the_live_rich_display() -> None:
     assert f"{TASK} submitted" in plain
     assert f"{TASK} success" in plain
     assert "0:00:0" in text  # the elapsed time
+
+
+@pytest.mark.parametrize("state", ["[/bold]", "[red]loud", "[link=x]"])
+def test_the_live_display_shows_server_text_as_written(state: str) -> None:
+    stderr = Terminal()
+    reporter = RichProgress("task_[/]1", Output(Redactor(), json_mode=False, stderr=stderr))
+    with reporter:
+        reporter(TaskInfo(task_id="task_[/]1", model="sora-2-characters", state=TaskState(state)))
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", stderr.getvalue())
+    assert f"task_[/]1 {state}" in plain  # the last line drawn, on stop

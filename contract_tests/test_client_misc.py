@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import time
 from typing import Any
 
@@ -25,6 +26,7 @@ from contract_tests.client_support import (
     task,
 )
 from sora2_characters._core import RateLimiter
+from sora2_characters._prism import PrismServer, PrismStartError
 
 
 @pytest.mark.parametrize(("data", "expected"), [(100.5, 100.5), (7, 7.0), ("12.25", 12.25), (0, 0.0)])
@@ -238,3 +240,11 @@ def test_fake_time_is_not_real_time() -> None:
             make_client(fake).wait("task_1", max_wait=600.0)
     assert time.monotonic() - started < 5.0
     assert sum(fake.sleeps) == pytest.approx(600.0)
+
+
+def test_prism_exiting_while_starting_raises_prism_start_error() -> None:
+    # start() appends "mock <spec> --host ... --port ..."; python -c leaves them in sys.argv.
+    prism = PrismServer(command=[sys.executable, "-c", "print('no such spec'); raise SystemExit(3)"])
+    with pytest.raises(PrismStartError, match=r"exited with 3 while starting:\n.*no such spec"):
+        prism.start()
+    prism.stop()  # already stopped: safe to call again

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -144,6 +146,44 @@ def test_invalid_sources_are_refused_before_any_request(source: object, match: s
         route = respx.post(UPLOAD_URL)
         with pytest.raises(sc.InvalidInputError, match=match) as caught:
             make_client().upload_video(source)  # type: ignore[arg-type]
+    assert caught.value.field == "source"
+    assert route.call_count == 0
+
+
+class _FailingReader(io.RawIOBase):
+    """A readable, non-seekable stream whose every read fails like a dying disk or pipe."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise OSError(5, "Input/output error")
+
+
+def _closed_file() -> io.BufferedReader:
+    file = VIDEO_MP4.open("rb")
+    file.close()
+    return file
+
+
+@pytest.mark.parametrize(
+    ("make_source", "match"),
+    [
+        (_closed_file, "closed"),
+        (lambda: io.BytesIO(VIDEO_MP4.read_bytes()), None),
+        (_FailingReader, "Input/output error"),
+        (lambda: io.BufferedReader(_FailingReader()), "Input/output error"),
+    ],
+    ids=["closed-file", "closed-bytesio", "read-oserror", "buffered-read-oserror"],
+)
+def test_unreadable_file_objects_name_source(make_source: Callable[[], Any], match: str | None) -> None:
+    source = make_source()
+    if match is None:  # a closed BytesIO: "I/O operation on closed file" from seekable()/read()
+        source.close()
+    with respx.mock:
+        route = respx.post(UPLOAD_URL)
+        with pytest.raises(sc.InvalidInputError, match=match) as caught:
+            make_client().upload_video(source)
     assert caught.value.field == "source"
     assert route.call_count == 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from contract_tests.client_support import (
     make_client,
     task,
 )
+from sora2_characters import Client
 from sora2_characters._api import decode_credits, decode_envelope, decode_upload_envelope
 from sora2_characters._models import CreatedTask, TaskInfo, UploadedFile
 
@@ -357,14 +359,18 @@ def test_arbitrary_task_records_decode_or_raise_malformed(record: dict[str, Any]
     assert info.raw is record
 
 
-_SHARED = make_client(max_retries=0)
+@pytest.fixture(scope="module")
+def shared_client() -> Iterator[Client]:
+    """One client for every hypothesis example (module scope: hypothesis refuses per-test fixtures)."""
+    with make_client(max_retries=0) as client:
+        yield client
 
 
 @settings(max_examples=100, deadline=None)
 @given(body=envelopes)
-def test_arbitrary_bodies_through_the_client(body: dict[str, Any]) -> None:
+def test_arbitrary_bodies_through_the_client(shared_client: Client, body: dict[str, Any]) -> None:
     with respx.mock:
         respx.get(QUERY_URL).mock(return_value=httpx.Response(200, content=json.dumps(body).encode()))
-        client = _SHARED
+        client = shared_client
         with contextlib.suppress(sc.Sora2CharactersError):
             client.get_task("t")

@@ -13,6 +13,8 @@ import time
 import httpx
 import pytest
 
+from sora2_characters import testing
+from sora2_characters._cli import _app
 from sora2_characters.testing import FakeApikley, build_parser, fake_from_args, serve
 
 
@@ -81,3 +83,27 @@ def test_the_module_runs_until_interrupted(sig: signal.Signals) -> None:
     assert "Traceback" not in stderr
     if sig == signal.SIGINT:
         assert stdout.endswith("Stopping.\n")
+
+
+def test_mock_builds_and_serves_through_the_testing_functions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sora2-characters mock`` is a thin wrapper: testing's defaults, fake_from_args and serve."""
+    served: list[FakeApikley] = []
+    monkeypatch.setattr(testing, "serve", lambda fake, **options: served.append(fake))
+    argv = "mock --port 0 --key k-1 --accept-any-key --time-scale 0.5 --credits 7 --error-style http"
+    assert _app.run(argv.split()) == 0
+    (fake,) = served
+    assert (fake.port, fake.api_key, fake.time_scale, fake.credits, fake.error_style) == (
+        0,
+        "k-1",
+        0.5,
+        7.0,
+        "http",
+    )
+
+
+def test_serve_restores_the_sigterm_handler() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    stop = threading.Event()
+    stop.set()
+    serve(FakeApikley(), out=io.StringIO(), stop=stop)
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
@@ -13,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from sora2_characters import _media
 from sora2_characters.testing import FakeApikley
 from sora2_characters.webhooks import verify_signature
 
@@ -31,6 +33,10 @@ def http(fake_apikley: FakeApikley) -> Iterator[httpx.Client]:
         timeout=10,
     ) as client:
         yield client
+
+
+def auth(fake: FakeApikley) -> dict[str, str]:
+    return {"Authorization": f"Bearer {fake.api_key}"}
 
 
 def upload(http: httpx.Client, fake: FakeApikley, path: Path, upload_path: str = "tests/clips") -> str:
@@ -205,6 +211,29 @@ def test_upload_errors_use_the_upload_shape(fake_apikley: FakeApikley) -> None:
             },
             "callBackUrl: must be an absolute URI",
         ),
+        (
+            {
+                "model": "sora-2-characters",
+                "callBackUrl": "http://[::1",
+                "input": {"character_file_url": ["https://a.test/1"]},
+            },
+            "callBackUrl: must be an absolute URI",
+        ),
+        (
+            {
+                "model": "sora-2-characters",
+                "callBackUrl": "http://127.0.0.1/\x00cb",
+                "input": {"character_file_url": ["https://a.test/1"]},
+            },
+            "callBackUrl: must be an absolute URI",
+        ),
+        (
+            {
+                "model": "sora-2-characters",
+                "input": {"character_file_url": ["http://127.0.0.1:99999/files/tests/clips/a.mp4"]},
+            },
+            "input.character_file_url[0]: must be an absolute URI",
+        ),
     ],
 )
 def test_invalid_create_task_bodies_get_422_naming_the_field(
@@ -334,6 +363,44 @@ def test_credits_are_charged_per_task_and_402_when_short(
     ).json()
     assert payload == {"code": 402, "msg": "Credits insufficient", "data": None}
     assert len(fake_apikley.tasks) == 2
+
+
+def test_concurrent_creates_never_overdraw(fake_apikley: FakeApikley) -> None:
+    """The balance check and the debit are one step: N affordable tasks out of N + 5 concurrent ones."""
+    affordable, extra = 4, 5
+    with httpx.Client(base_url=fake_apikley.base_url, headers=auth(fake_apikley), timeout=10) as http:
+        url = upload(http, fake_apikley, CHARACTER)  # inspected in a thread: each create awaits
+    fake_apikley.credits = affordable * 2.5
+    body = {"model": "sora-2-characters", "input": {"character_file_url": [url]}}
+
+    async def create_all() -> list[int]:
+        async with httpx.AsyncClient(
+            base_url=fake_apikley.base_url, headers=auth(fake_apikley), timeout=10
+        ) as client:
+            answers = await asyncio.gather(
+                *(client.post(CREATE, json=body) for _ in range(affordable + extra))
+            )
+        return [answer.json()["code"] for answer in answers]
+
+    codes = asyncio.run(create_all())
+    assert sorted(codes) == [200] * affordable + [402] * extra
+    assert len(fake_apikley.tasks) == affordable
+    assert fake_apikley.credits == 0.0
+
+
+def test_uploads_name_the_container_without_parsing_the_duration(
+    http: httpx.Client, fake_apikley: FakeApikley, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_duration_parse(*args: object) -> float | None:
+        raise AssertionError("an upload's MIME type needs only the container")
+
+    monkeypatch.setattr(_media, "_hachoir_duration", no_duration_parse)
+    response = http.post(
+        f"{fake_apikley.upload_base_url}/api/file-stream-upload",
+        files={"file": ("clip.bin", CHARACTER.read_bytes(), "application/octet-stream")},
+        data={"uploadPath": "tests/clips"},
+    )
+    assert response.json()["data"]["mimeType"] == "video/mp4"
 
 
 # ---- source videos ------------------------------------------------------------------------------------
@@ -646,6 +713,33 @@ def test_callback_failures_are_recorded_not_fatal(http: httpx.Client, fake_apikl
     assert attempts[0].error is not None
     assert attempts[0].headers == {"Content-Type": "application/json"}  # unsigned without a secret
     assert http.get("/api/v1/chat/credit").json()["code"] == 200  # still serving
+
+
+def test_a_callback_url_httpx_cannot_use_fails_alone(http: httpx.Client, fake_apikley: FakeApikley) -> None:
+    """One delivery raising anything (here OverflowError for port 99999) must not stop the scheduler."""
+    url = upload(http, fake_apikley, CHARACTER)
+    fake_apikley.time_scale = 1.0  # tasks last 15 s until advanced
+    bad_url = "http://127.0.0.1:99999/cb"  # createTask refuses it now; a task may still hold one
+    with _Receiver() as receiver:
+        first = create(http, url, callBackUrl=receiver.url)
+        (task,) = fake_apikley.tasks
+        task.callback_url = bad_url
+        fake_apikley.advance(20)
+        (failed,) = fake_apikley.wait_for_callbacks(1)
+        second = create(http, url, callBackUrl=receiver.url)
+        fake_apikley.advance(20)
+        attempts = fake_apikley.wait_for_callbacks(2)
+    assert (failed.task_id, failed.url, failed.outcome) == (first, bad_url, "failed")
+    assert failed.error is not None
+    assert "99999" in failed.error or "port" in failed.error.lower()
+    assert (attempts[1].task_id, attempts[1].outcome, attempts[1].status_code) == (second, "delivered", 200)
+    assert len(receiver.received) == 1
+
+
+def test_download_url_of_an_unparsable_url_gets_422(http: httpx.Client) -> None:
+    for bad in ("http://127.0.0.1:99999/files/tests/clips/a.mp4", "http://[::1"):
+        payload = http.post("/api/v1/common/download-url", json={"url": bad}).json()
+        assert (payload["code"], payload["msg"]) == (422, "url: must be an absolute URI")
 
 
 def test_wait_for_callbacks_times_out(fake_apikley: FakeApikley) -> None:

@@ -443,3 +443,12 @@ def test_importing_the_module_does_not_import_hachoir() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert result.stdout.strip() == "[]"
+
+
+def test_sniff_container_reads_only_the_magic() -> None:
+    from sora2_characters._media import sniff_container
+
+    assert sniff_container((DATA / "clip-2s.webm").read_bytes()) == "webm"
+    assert sniff_container((DATA / "clip-2s.avi").read_bytes()[:64]) == "avi"
+    assert sniff_container(b"") is None
+    assert sniff_container(b"RIFF\x00\x00\x00\x00WAVE") is None

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from contract_tests.conftest import ROOT, STRICT_BUNDLE
+from sora2_characters._version import __version__
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,16 @@ def test_wheel_metadata_declares_the_script_the_plugin_and_small_runtime_deps(wh
     ]
     assert sorted(runtime) == ["attrs", "hachoir", "httpx"]
     assert "Requires-Python: >=3.11" in metadata
+    assert "Requires-Dist: attrs>=23.2" in metadata  # cached_property on slotted attrs classes
+
+
+def test_wheel_version_is_the_one_in_version_py(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    info = next(name for name in archive.namelist() if name.endswith(".dist-info/METADATA"))
+    metadata = archive.read(info).decode()
+    assert f"\nVersion: {__version__}\n" in metadata
+    assert __version__ == "0.1.0"
+    assert wheel.name.startswith(f"sora2_characters-{__version__}-")
 
 
 def test_packages_import_from_the_installed_wheel_alone(wheel: Path, tmp_path: Path) -> None:

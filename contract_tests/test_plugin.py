@@ -40,6 +40,48 @@ def test_the_readme_example_passes_as_written(consumer: pytest.Pytester) -> None
     result.assert_outcomes(passed=3)
 
 
+def test_the_bound_clients_retry_without_really_waiting(consumer: pytest.Pytester) -> None:
+    consumer.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture
+        def anyio_backend():
+            return "asyncio"
+        """
+    )
+    consumer.makepyfile(
+        test_backoff="""
+        import time
+
+        import anyio
+        import pytest
+
+        def test_sync(sora2_client, fake_apikley, monkeypatch):
+            pauses = []
+            monkeypatch.setattr(time, "sleep", pauses.append)
+            fake_apikley.fail_next("credits", code=455, times=2)
+            assert sora2_client.get_credits() == 100.0
+            assert [r.operation for r in fake_apikley.requests] == ["credits"] * 3
+            assert len(pauses) == 2 and max(pauses) <= 0.005  # not the real 0.5 s and 1 s backoff
+
+        @pytest.mark.anyio
+        async def test_async(async_sora2_client, fake_apikley, monkeypatch):
+            pauses = []
+
+            async def record(seconds):
+                pauses.append(seconds)
+
+            monkeypatch.setattr(anyio, "sleep", record)
+            fake_apikley.fail_next("credits", code=455, times=2)
+            assert await async_sora2_client.get_credits() == 100.0
+            assert [r.operation for r in fake_apikley.requests] == ["credits"] * 3
+            assert len(pauses) == 2 and max(pauses) <= 0.005
+        """
+    )
+    consumer.runpytest_subprocess("-q").assert_outcomes(passed=2)
+
+
 def test_fixtures_give_a_fresh_running_fake_per_test(consumer: pytest.Pytester) -> None:
     consumer.makepyfile(
         test_fresh="""

@@ -235,8 +235,7 @@ async def test_async_wait_times_out() -> None:
     fake = FakeTime()
     with respx.mock:
         respx.get(QUERY_URL).mock(return_value=ok(task("waiting")))
-        client = make_async_client(fake)
-        with pytest.raises(sc.WaitTimeoutError):
-            await client.wait("task_1", max_wait=20.0)
-        await client.aclose()
+        async with make_async_client(fake) as client:
+            with pytest.raises(sc.WaitTimeoutError):
+                await client.wait("task_1", max_wait=20.0)
     assert sum(fake.sleeps) == pytest.approx(20.0)

@@ -241,11 +241,10 @@ async def test_async_client_follows_the_same_rules() -> None:
         query = respx.get(QUERY_URL).mock(
             side_effect=[httpx.ConnectError("x"), error(500), ok(task("waiting"))]
         )
-        client = make_async_client(fake)
-        with pytest.raises(sc.APITimeoutError):
-            await client.create_character(VIDEO_URL)
-        info = await client.get_task("task_1")
-        await client.aclose()
+        async with make_async_client(fake) as client:
+            with pytest.raises(sc.APITimeoutError):
+                await client.create_character(VIDEO_URL)
+            info = await client.get_task("task_1")
     assert create.call_count == 2
     assert query.call_count == 3
     assert info.state is sc.TaskState.WAITING

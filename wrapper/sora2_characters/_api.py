@@ -35,10 +35,7 @@ from ._exceptions import (
 )
 
 __all__ = [
-    "CREATE_TASK_PATH",
     "CREDITS_PATH",
-    "TASK_QUERY_PATH",
-    "UPLOAD_STREAM_PATH",
     "RequestSpec",
     "build_create_task",
     "build_credits",
@@ -50,12 +47,7 @@ __all__ = [
     "not_found_from_task_query",
 ]
 
-CREATE_TASK_PATH: str = sora_2_characters._get_kwargs(body=Sora2CharactersBody())["url"]
-TASK_QUERY_PATH: str = get_task_detail._get_kwargs(task_id="x")["url"]
 CREDITS_PATH: str = get_account_credits._get_kwargs()["url"]
-UPLOAD_STREAM_PATH: str = upload_file_stream._get_kwargs(
-    body=UploadFileStreamBody(file=File(payload=None), upload_path="x")  # type: ignore[arg-type]
-)["url"]
 
 
 @attrs.frozen(slots=True)
@@ -140,14 +132,13 @@ def _message_of(body: dict[str, Any], fallback: str) -> str:
     return text
 
 
-def decode_envelope(
-    status: int, content: bytes, retry_after: float | None = None, *, upload: bool = False
-) -> Any:
+def decode_envelope(status: int, content: bytes, *, upload: bool = False) -> Any:
     """Return ``data`` of a successful envelope; raise the matching APIError subclass otherwise.
 
     A call succeeded only when HTTP is 2xx and the body code is 200. The body code picks the class
     whatever the HTTP status; without an envelope the HTTP status picks it (2xx without one is a
     :class:`MalformedResponseError`). ``upload`` also honours the upload envelope's ``success``.
+    The body has no ``Retry-After``: the caller attaches the header's value to the error.
     """
     ok_http = 200 <= status < 300
     try:
@@ -167,13 +158,12 @@ def decode_envelope(
                         )
                     return body.get("data")
                 cls = error_class_for_code(status)
-                raise cls(_message_of(body, f"HTTP {status}"), http_status=status, retry_after=retry_after)
+                raise cls(_message_of(body, f"HTTP {status}"), http_status=status)
             cls = error_class_for_code(code)
             raise cls(
                 _message_of(body, f"the service answered code {code}"),
                 code=code,
                 http_status=status,
-                retry_after=retry_after,
             )
     if ok_http:
         what = "not the API envelope"
@@ -181,12 +171,12 @@ def decode_envelope(
             what = "not JSON" if content.strip() else "empty"
         raise MalformedResponseError(f"the response body is {what}", http_status=status)
     cls = error_class_for_code(status)
-    raise cls(f"HTTP {status} without the API's JSON envelope", http_status=status, retry_after=retry_after)
+    raise cls(f"HTTP {status} without the API's JSON envelope", http_status=status)
 
 
-def decode_upload_envelope(status: int, content: bytes, retry_after: float | None = None) -> Any:
+def decode_upload_envelope(status: int, content: bytes) -> Any:
     """Like :func:`decode_envelope`, for the File Upload API's ``{success, code, msg, data}``."""
-    return decode_envelope(status, content, retry_after, upload=True)
+    return decode_envelope(status, content, upload=True)
 
 
 def not_found_from_task_query(error: APIError) -> APIError:

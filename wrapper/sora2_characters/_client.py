@@ -346,7 +346,9 @@ class AsyncClient:
     ``sleep`` an async function. ``on_update`` may be a plain or an async function. The upload's
     content inspection and file reads are blocking (a 10 MB file at most). One client may serve
     several event loops in turn (``asyncio.run`` twice): its own connection pool is renewed for
-    each new loop; a caller's ``http_client`` is bound to its loop as httpx binds it.
+    each new loop (the old pool's sockets are released by the garbage collector; ``aclose()`` before
+    a loop ends releases them at once); a caller's ``http_client`` is bound to its loop as httpx
+    binds it.
     """
 
     def __init__(
@@ -403,8 +405,11 @@ class AsyncClient:
 
         Pooled connections belong to the loop that opened them; reusing them from another loop (two
         ``asyncio.run`` calls) fails with "Event loop is closed". The old pool's loop is gone, so it
-        cannot be closed properly: it is dropped, as that loop's other resources were. A caller's
-        ``http_client`` is theirs to manage and is never replaced.
+        cannot be closed properly (``aclose`` needs that loop), and httpx offers no public way to
+        close its sockets synchronously: the old pool is dropped, and its idle connections' sockets
+        are released when the garbage collector reclaims them (asyncio may then report an "unclosed
+        transport" ``ResourceWarning``). To avoid that, close the client (``async with``) before
+        its loop ends. A caller's ``http_client`` is theirs to manage and is never replaced.
         """
         try:
             loop: object = asyncio.get_running_loop()

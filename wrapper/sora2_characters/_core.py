@@ -260,7 +260,7 @@ class ClientCore:
             return status, decode(status, outcome.content), None, None
         except APIError as exc:
             self._redact(exc)
-            if exc.retry_after is None and "retry-after" in outcome.headers:
+            if "retry-after" in outcome.headers:  # the decoder sees the body only
                 exc.retry_after = parse_retry_after(outcome.headers.get("retry-after"), self.wall_clock())
             return status, None, (on_error(exc) if on_error is not None else exc), None
 

@@ -31,7 +31,7 @@ from typing import Any, BinaryIO, Final
 
 import attrs
 
-__all__ = ["MIME_TYPES", "MP4_BRANDS", "VideoInfo", "inspect_video"]
+__all__ = ["MIME_TYPES", "MP4_BRANDS", "VideoInfo", "inspect_video", "seekable", "sniff_container"]
 
 #: ``ftyp`` brands that make an ISO base media file an mp4 (ISO/IEC 14496-12 and -14, H.264 in
 #: MP4, Apple's M4V video, DASH and the Adobe/MobileMP4 flavours of the same format).
@@ -139,7 +139,7 @@ def _inspect_bytes(data: bytes) -> VideoInfo:
 
 
 def _inspect_file_object(file: BinaryIO) -> VideoInfo:
-    if not _seekable(file):
+    if not seekable(file):
         raise ValueError("inspect_video needs a seekable file object (or bytes, or a path)")
     position = file.tell()
     try:
@@ -149,7 +149,8 @@ def _inspect_file_object(file: BinaryIO) -> VideoInfo:
         file.seek(position)
 
 
-def _seekable(file: BinaryIO) -> bool:
+def seekable(file: Any) -> bool:
+    """Whether ``file`` can seek; ``False`` for a closed file or an object without ``seekable``."""
     try:
         return bool(file.seekable())
     except (AttributeError, ValueError, OSError):
@@ -171,6 +172,14 @@ def _info(container: str | None, duration: float | None, size: int) -> VideoInfo
 
 
 # --- container recognition (magic bytes only; durations come from hachoir) ----------------------
+
+
+def sniff_container(data: bytes) -> str | None:
+    """Return ``"mp4"``, ``"webm"`` or ``"avi"`` from the first bytes of ``data`` alone, else ``None``.
+
+    Cheap (no parsing beyond the magic bytes, no duration): for choosing a MIME type.
+    """
+    return _sniff_container(data[:_HEAD_SIZE])
 
 
 def _sniff_container(head: bytes) -> str | None:

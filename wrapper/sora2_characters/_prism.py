@@ -132,10 +132,11 @@ class PrismServer:
         )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
-            if self._process.poll() is not None:
+            returncode = self._process.poll()
+            if returncode is not None:
                 log = self.log_text
                 self.stop()
-                raise PrismStartError(f"Prism exited with {self._process.returncode} while starting:\n{log}")
+                raise PrismStartError(f"Prism exited with {returncode} while starting:\n{log}")
             if self._answers():
                 return self
             time.sleep(0.1)

@@ -20,6 +20,7 @@ from typing import IO, Any, BinaryIO
 import attrs
 
 from ._exceptions import InvalidInputError
+from ._media import seekable
 from ._validation import MAX_VIDEO_BYTES, check_duration
 
 __all__ = ["UPLOAD_PREFIX", "PreparedUpload", "prepare_upload"]
@@ -68,13 +69,6 @@ def _check_file_name(file_name: object) -> str:
     return file_name
 
 
-def _seekable(file: Any) -> bool:
-    try:
-        return bool(file.seekable())
-    except (AttributeError, ValueError, OSError):
-        return False
-
-
 @attrs.frozen(slots=True)
 class _Source:
     size: int
@@ -97,16 +91,24 @@ def _from_path(source: str | os.PathLike[str]) -> _Source:
 
 
 def _from_file(source: Any) -> _Source:
+    """Measure (or, if it cannot seek, read) a file object; a closed or failing one is bad input."""
     if isinstance(source, io.TextIOBase):
         raise InvalidInputError("source", "must be opened in binary mode")
+    if getattr(source, "closed", False) is True:
+        raise InvalidInputError("source", "is a closed file")
     name = getattr(source, "name", None)
     default_name = os.path.basename(name) if isinstance(name, str) and name else None
-    if _seekable(source):
-        source.seek(0, io.SEEK_END)
-        size = source.tell()  # some file-likes' seek() returns None, not the position
-        source.seek(0)
-        return _Source(size=size, inspected=source, default_name=default_name, file=source)
-    data = _read_bounded(source)
+    try:
+        if seekable(source):
+            source.seek(0, io.SEEK_END)
+            size = source.tell()  # some file-likes' seek() returns None, not the position
+            source.seek(0)
+            return _Source(size=size, inspected=source, default_name=default_name, file=source)
+        data = _read_bounded(source)
+    except OSError as exc:
+        raise InvalidInputError("source", f"cannot read the file ({exc.strerror or exc})") from exc
+    except ValueError as exc:  # "I/O operation on closed file" and the like
+        raise InvalidInputError("source", f"cannot be read ({exc})") from exc
     return _Source(size=len(data), inspected=data, default_name=default_name, data=data)
 
 

@@ -5,7 +5,9 @@
   ``@pytest.mark.fake_apikley(error_style="http", initial_credits=5)`` or for a whole module or
   folder by overriding the ``fake_apikley_options`` fixture (a dict of constructor arguments).
 * ``sora2_client`` / ``async_sora2_client``: a :class:`~sora2_characters.Client` /
-  :class:`~sora2_characters.AsyncClient` bound to ``fake_apikley``, closed after the test.
+  :class:`~sora2_characters.AsyncClient` bound to ``fake_apikley``, closed after the test. They
+  retry as in production, but never wait for real: every backoff, ``Retry-After`` or poll pause
+  lasts at most ``CLIENT_MAX_SLEEP`` (5 ms), so a test of a 455 or 429 costs milliseconds.
 * ``prism_mock``: a Prism mock of the bundled spec, shared by the session (needs ``npm ci``; a
   missing Prism fails the test with the reason, it is never skipped silently).
 
@@ -23,6 +25,7 @@ Example::
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +40,22 @@ if TYPE_CHECKING:
 FIXTURE_DEFAULTS: dict[str, Any] = {"time_scale": 0.001}
 #: Poll interval (seconds) of the bound clients: the fake's tasks end within milliseconds.
 CLIENT_POLL_INTERVAL = 0.005
+#: The longest real pause (seconds) of the bound clients: a retry's backoff (0.5 s, 1 s, ... or a
+#: ``Retry-After``) is cut to this, so retries still happen, at once. It is not zero so that polling a
+#: task the fake has not finished yet does not spin.
+CLIENT_MAX_SLEEP = 0.005
+
+
+def _instant_sleep(seconds: float) -> None:
+    """Sleep at most :data:`CLIENT_MAX_SLEEP` of real time, whatever was asked (the bound clients')."""
+    time.sleep(min(seconds, CLIENT_MAX_SLEEP))
+
+
+async def _instant_async_sleep(seconds: float) -> None:
+    """Await at most :data:`CLIENT_MAX_SLEEP` on anyio (asyncio and trio alike): :func:`_instant_sleep`."""
+    import anyio  # noqa: PLC0415 - keep plugin import light
+
+    await anyio.sleep(min(seconds, CLIENT_MAX_SLEEP))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,7 +87,11 @@ def fake_apikley(
 
 @pytest.fixture
 def sora2_client(fake_apikley: FakeApikley) -> Iterator[Client]:
-    """Yield a :class:`~sora2_characters.Client` bound to ``fake_apikley``, closed after the test."""
+    """Yield a :class:`~sora2_characters.Client` bound to ``fake_apikley``, closed after the test.
+
+    Its retries and polls do not really wait: any pause it takes lasts at most ``CLIENT_MAX_SLEEP``
+    (5 ms), so a retried 455 or 429 is retried at once (the retry count and rules are unchanged).
+    """
     from sora2_characters import Client  # noqa: PLC0415
 
     with Client(
@@ -77,6 +100,7 @@ def sora2_client(fake_apikley: FakeApikley) -> Iterator[Client]:
         upload_base_url=fake_apikley.upload_base_url,
         allow_insecure_http=True,
         poll_interval=CLIENT_POLL_INTERVAL,
+        sleep=_instant_sleep,
     ) as client:
         yield client
 
@@ -85,6 +109,7 @@ def sora2_client(fake_apikley: FakeApikley) -> Iterator[Client]:
 async def async_sora2_client(fake_apikley: FakeApikley) -> AsyncIterator[AsyncClient]:
     """Yield an :class:`~sora2_characters.AsyncClient` bound to ``fake_apikley``, closed after the test.
 
+    Like ``sora2_client``, it never waits for real: every pause lasts at most ``CLIENT_MAX_SLEEP``.
     Async fixtures need an async plugin: anyio's (``@pytest.mark.anyio``) or pytest-asyncio.
     """
     from sora2_characters import AsyncClient  # noqa: PLC0415
@@ -95,6 +120,7 @@ async def async_sora2_client(fake_apikley: FakeApikley) -> AsyncIterator[AsyncCl
         upload_base_url=fake_apikley.upload_base_url,
         allow_insecure_http=True,
         poll_interval=CLIENT_POLL_INTERVAL,
+        sleep=_instant_async_sleep,
     ) as client:
         yield client
 

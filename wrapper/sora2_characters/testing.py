@@ -49,11 +49,12 @@ Callbacks go only to loopback URLs (others are recorded as refused). A task is c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import FrameType, TracebackType
 from typing import IO, Any, Self
 
@@ -442,25 +443,62 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
 # ---- command line --------------------------------------------------------------------------------
 
 
-def serve(fake: FakeApikley, *, out: IO[str] | None = None, stop: threading.Event | None = None) -> None:
-    """Run ``fake`` until ``stop`` is set or Ctrl-C, printing its base URLs and key first."""
+def serve(
+    fake: FakeApikley,
+    *,
+    out: IO[str] | None = None,
+    stop: threading.Event | None = None,
+    announce: Callable[[FakeApikley], None] | None = None,
+) -> None:
+    """Run ``fake`` until ``stop`` is set, SIGTERM or Ctrl-C, printing its base URLs and key first.
+
+    The one serve loop of both command lines (``python -m sora2_characters.testing`` and
+    ``sora2-characters mock``). ``announce(fake)`` replaces the default banner once the fake
+    listens; ``out`` gets the banner and the final ``Stopping.``. From the main thread, SIGTERM
+    stops it like Ctrl-C (the previous handler is restored on return). Raises what starting raises
+    (a port in use) and ``RuntimeError`` when the server stops on its own.
+    """
     out = out or sys.stdout
     stop = stop or threading.Event()
-    with fake:
-        print(f"Fake Apikley jobs API:   {fake.base_url}", file=out)
-        print(f"Fake Apikley upload API: {fake.upload_base_url}", file=out)
-        print(f"API key:                 {fake.api_key}", file=out)
-        print("Press Ctrl-C to stop.", file=out, flush=True)
+    with fake, _stop_on_sigterm(stop):
+        if announce is not None:
+            announce(fake)
+        else:
+            print(f"Fake Apikley jobs API:   {fake.base_url}", file=out)
+            print(f"Fake Apikley upload API: {fake.upload_base_url}", file=out)
+            print(f"API key:                 {fake.api_key}", file=out)
+            print("Press Ctrl-C to stop.", file=out, flush=True)
         try:
             while not stop.wait(0.2):
                 if not fake.running:
                     raise RuntimeError("the fake Apikley server stopped unexpectedly")
         except KeyboardInterrupt:
-            print("Stopping.", file=out, flush=True)
+            pass
+        print("Stopping.", file=out, flush=True)
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the command-line options (shared with ``sora2-characters mock``)."""
+    """Return the options of ``python -m sora2_characters.testing``.
+
+    ``sora2-characters mock`` offers a subset under its own names (``--key`` for ``--api-key``) and
+    builds its fake through these defaults and :func:`fake_from_args` too.
+    """
     parser = argparse.ArgumentParser(
         prog="python -m sora2_characters.testing", description="Run a fake Apikley server."
     )
@@ -503,15 +541,7 @@ def fake_from_args(args: argparse.Namespace) -> FakeApikley:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sora2_characters.testing``; SIGTERM stops it like Ctrl-C."""
-    args = build_parser().parse_args(argv)
-    stop = threading.Event()
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, on_term)
-    serve(fake_from_args(args), stop=stop)
+    serve(fake_from_args(build_parser().parse_args(argv)))
     return 0
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,18 +11,19 @@ import attrs
 import click
 
 from .._exceptions import NotFoundError, Sora2CharactersError, WaitTimeoutError
-from ._backend import EMBEDDED_NOTICE, Backend, Settings, open_client
+from .._polling import DEFAULT_MAX_WAIT_S
+from ._backend import EMBEDDED_NOTICE, FAKE_TASK_SECONDS, Backend, Settings, open_client
 from ._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for, exit_code_table
 from ._output import Output, Redactor
 from ._progress import make_reporter
 
 if TYPE_CHECKING:
     from .._models import TaskInfo
+    from ..testing import FakeApikley
 
 __all__ = ["cli", "run"]
 
 PROG = "sora2-characters"
-DEFAULT_MAX_WAIT = 900.0
 _RESOURCE_HINT = "pip install 'sora2-characters[cli]'"
 
 
@@ -160,15 +159,12 @@ def _execute(
     as_json: bool,
     action: Callable[[_Run, Backend], int],
     *,
-    validate: Callable[[], None] | None = None,
     task_id: str | None = None,
 ) -> int:
     """Run ``action`` with an open client; render any error and return the exit code."""
     output = Output(glob.redact, json_mode=as_json)
     run = _Run(output=output, task_id=task_id)
     try:
-        if validate is not None:
-            validate()
         with open_client(glob.settings) as backend:
             run.backend = backend
             if backend.embedded:
@@ -233,7 +229,7 @@ def _wait_for(run: _Run, backend: Backend, task_id: str, max_wait: float, poll_i
 _MAX_WAIT = click.option(
     "--max-wait",
     type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_MAX_WAIT,
+    default=DEFAULT_MAX_WAIT_S,
     show_default=True,
     metavar="SECONDS",
     help="Give up waiting after this many seconds (exit 11; the task keeps running).",
@@ -279,19 +275,15 @@ def create(  # noqa: PLR0917 - click passes options as arguments
     if (video is None) == (video_url is None):
         raise click.UsageError("give exactly one of --video PATH or --video-url URL")
 
-    def validate() -> None:
-        from .._uploads import prepare_upload  # noqa: PLC0415 - hachoir only when a file is given
-
-        if video is not None:
-            prepared = prepare_upload(video)
-            duration = "" if prepared.duration is None else f", {prepared.duration:.1f} s"
-            output.notice(f"validated {video}: {prepared.mime_type}{duration}, {prepared.size} bytes")
-
     def action(run: _Run, backend: Backend) -> int:
         url = video_url
         if video is not None:
+            # The client validates the clip by content before sending a byte; one inspection.
             uploaded = backend.client.upload_video(video)
-            run.output.notice(f"uploaded {video} -> {uploaded.download_url}")
+            run.output.notice(
+                f"validated and uploaded {video}: {uploaded.mime_type}, {uploaded.size} bytes"
+                f" -> {uploaded.download_url}"
+            )
             url = uploaded.download_url
         assert url is not None  # noqa: S101 - one of the two is given
         created = backend.client.create_character(
@@ -310,8 +302,7 @@ def create(  # noqa: PLR0917 - click passes options as arguments
         run.output.result(payload, _human(payload, backend))
         return EXIT_OK
 
-    output = Output(glob.redact, json_mode=as_json)
-    return _execute(glob, as_json, action, validate=validate)
+    return _execute(glob, as_json, action)
 
 
 @cli.command(short_help="Show a task's state and character_id.")
@@ -401,7 +392,7 @@ def credits(glob: _Global, as_json: bool) -> int:
     type=click.FloatRange(min=0),
     default=1.0,
     show_default=True,
-    help="Wall seconds per fake second (a task takes 15 fake seconds).",
+    help=f"Wall seconds per fake second (a task takes {FAKE_TASK_SECONDS:g} fake seconds).",
 )
 @click.option("--credits", "initial_credits", type=float, default=100.0, show_default=True)
 @click.option(
@@ -426,51 +417,32 @@ def mock(  # noqa: PLR0917 - click passes options as arguments
 ) -> int:
     """Serve the fake Apikley until interrupted (Ctrl-C), printing the base URLs and a key to use."""
     output = Output(glob.redact, json_mode=as_json)
-    try:
-        from ..testing import FakeApikley  # noqa: PLC0415 - needs starlette and uvicorn
 
-        fake = FakeApikley(
-            host=host,
-            port=port,
-            api_key=fake_key,
-            accept_any_key=accept_any_key,
-            time_scale=time_scale,
-            initial_credits=initial_credits,
-            error_style="http" if error_style == "http" else "live",
-        ).start()
-    except ImportError as exc:
-        output.error(exc, hint=f"the fake needs starlette and uvicorn: {_RESOURCE_HINT}")
-        return EXIT_UNEXPECTED
-    except Exception as exc:  # noqa: BLE001 - e.g. the port is taken
-        output.error(exc)
-        return EXIT_UNEXPECTED
-    stop = threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
-    try:
-        output.result(
-            {"base_url": fake.base_url, "upload_base_url": fake.upload_base_url, "api_key": fake.api_key},
-            [
-                ("base_url", fake.base_url),
-                ("upload_base_url", fake.upload_base_url),
-                ("api_key", fake.api_key),
-            ],
-        )
+    def announce(fake: FakeApikley) -> None:
+        urls = {"base_url": fake.base_url, "upload_base_url": fake.upload_base_url, "api_key": fake.api_key}
+        output.result(urls, list(urls.items()))
         output.notice(
             "Serving the fake Apikley. Point the CLI or the SDK at it with:\n"
             f"  export APIKLEY_BASE_URL={fake.base_url} APIKLEY_UPLOAD_BASE_URL={fake.upload_base_url}"
             f" APIKLEY_API_KEY={fake.api_key}\n"
             "Press Ctrl-C to stop."
         )
-        while not stop.wait(0.2):
-            if not fake.running:
-                output.notice("error: the fake server stopped unexpectedly")
-                return EXIT_UNEXPECTED
-    except KeyboardInterrupt:
-        pass
-    finally:
-        fake.stop()
-    output.notice("stopped")
+
+    try:
+        # The one place that builds a fake from options, and the one serve loop: those of
+        # ``python -m sora2_characters.testing``, whose defaults cover what mock does not offer.
+        from ..testing import build_parser, fake_from_args, serve  # noqa: PLC0415 - keeps --help fast
+
+        args = build_parser().parse_args([])
+        args.host, args.port, args.api_key, args.accept_any_key = host, port, fake_key, accept_any_key
+        args.time_scale, args.credits, args.error_style = time_scale, initial_credits, error_style
+        serve(fake_from_args(args), out=output.stderr, announce=announce)
+    except ImportError as exc:
+        output.error(exc, hint=f"the fake needs starlette and uvicorn: {_RESOURCE_HINT}")
+        return EXIT_UNEXPECTED
+    except Exception as exc:  # noqa: BLE001 - e.g. the port is taken, or the server died
+        output.error(exc)
+        return EXIT_UNEXPECTED
     return EXIT_OK
 
 

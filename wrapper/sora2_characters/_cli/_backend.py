@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Final
 
 import attrs
 
+from .._fake.state import DEFAULT_TASK_DURATIONS
+
 if TYPE_CHECKING:
     import httpx
 
@@ -24,6 +26,7 @@ __all__ = [
     "EMBEDDED_FAKE",
     "EMBEDDED_POLL_INTERVAL",
     "EMBEDDED_TASK_SECONDS",
+    "FAKE_TASK_SECONDS",
     "Backend",
     "Settings",
     "open_client",
@@ -36,8 +39,8 @@ CUSTOM: Final = "custom"
 EMBEDDED_TASK_SECONDS: Final = 3.0
 #: Poll interval on the embedded fake, in seconds (it has no rate limit to respect).
 EMBEDDED_POLL_INTERVAL: Final = 0.25
-#: The fake's own task length in fake seconds (its default: 1 waiting, 2 queuing, 12 generating).
-_FAKE_TASK_SECONDS: Final = 15.0
+#: The fake's own task length in fake seconds (the sum of its default phase durations).
+FAKE_TASK_SECONDS: Final = sum(DEFAULT_TASK_DURATIONS.values())
 
 EMBEDDED_NOTICE: Final = (
     "note: no API key set, so this runs against the EMBEDDED FAKE Apikley on {base_url} "
@@ -111,7 +114,7 @@ def open_client(settings: Settings) -> Iterator[Backend]:
 
     with (
         FakeApikley(
-            time_scale=EMBEDDED_TASK_SECONDS / _FAKE_TASK_SECONDS, task_duration=_FAKE_TASK_SECONDS
+            time_scale=EMBEDDED_TASK_SECONDS / FAKE_TASK_SECONDS, task_duration=FAKE_TASK_SECONDS
         ) as fake,
         Client(
             fake.api_key,

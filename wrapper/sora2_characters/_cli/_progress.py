@@ -103,7 +103,10 @@ class RichProgress(ProgressReporter):
         self._bar: TaskID = self._progress.add_task(self._describe("submitted"), total=None)
 
     def _describe(self, state: str) -> str:
-        return f"{self.task_id} [bold]{state}[/bold]"
+        # The task id and the state come from the server: never let them read as rich markup.
+        from rich.markup import escape  # noqa: PLC0415 - rich is imported only on a terminal
+
+        return f"{escape(self.task_id)} [bold]{escape(state)}[/bold]"
 
     def __enter__(self) -> RichProgress:
         self._progress.start()

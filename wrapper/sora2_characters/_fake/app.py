@@ -41,10 +41,10 @@ from sora2_characters._fake.uploads import (
     url_file_name,
 )
 from sora2_characters._fake.videos import MAX_VIDEO_BYTES, VIDEO_FAIL_CODE, video_problem
+from sora2_characters._validation import is_loopback_host
 
 UPLOAD_PREFIX = "/file-upload"
 FILES_PREFIX = "/files/"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 _MESSAGES = {
     400: "Bad request",
     401: "You do not have access permissions",
@@ -84,8 +84,13 @@ class Context:
 
     def own_file(self, url: str) -> UploadedFile | bool | None:
         """Return the stored file ``url`` names; ``False`` when ``url`` is not one of this fake's files."""
-        parts, base = urlsplit(url), urlsplit(self.base_url())
-        same_port = parts.port == base.port and (parts.hostname or "") in LOOPBACK_HOSTS | {base.hostname}
+        base = urlsplit(self.base_url())
+        try:
+            parts = urlsplit(url)
+            port, host = parts.port, parts.hostname or ""
+        except ValueError:  # unparsable, or a port outside 0-65535: not ours
+            return False
+        same_port = port == base.port and (is_loopback_host(host) or host == base.hostname)
         if not same_port or not parts.path.startswith(FILES_PREFIX):
             return False
         with self.state.lock:
@@ -94,12 +99,6 @@ class Context:
     def file_url(self, file_path: str) -> str:
         """Return the download URL of a stored file."""
         return f"{self.base_url()}{FILES_PREFIX}{quote(file_path)}"
-
-
-def is_loopback(url: str) -> bool:
-    """Whether ``url`` is an http(s) URL of this machine."""
-    parts = urlsplit(url)
-    return parts.scheme in {"http", "https"} and (parts.hostname or "") in LOOPBACK_HOSTS
 
 
 async def fetch_loopback(url: str, timeout: float) -> bytes:
@@ -230,7 +229,7 @@ async def _video_failure(ctx: Context, url: str) -> PlannedFailure | None:
         content = stored.content
     elif stored is None:
         return PlannedFailure("404", "character_file_url: no file is stored at this URL")
-    elif is_loopback(url) and stored is False:
+    elif schema.is_loopback_url(url) and stored is False:
         try:
             content = await fetch_loopback(url, settings.fetch_timeout)
         except httpx.HTTPError as exc:
@@ -257,11 +256,10 @@ async def _create_task(ctx: Context, request: Request, body: bytes) -> Outcome:
         problem = "input: is required"
     if problem is not None:
         return Outcome(422, problem)
-    with ctx.state.lock:
-        if ctx.state.credits < ctx.state.settings.credits_per_task:
-            return Outcome(402, default_message(402))
     failure = await _video_failure(ctx, payload["input"]["character_file_url"][0])
-    task = ctx.state.create_task(payload, failure)
+    task = ctx.state.create_task(payload, failure)  # checks the balance and bills in one step
+    if task is None:
+        return Outcome(402, default_message(402))
     return Outcome(200, "success", {"taskId": task.task_id})
 
 
@@ -377,7 +375,7 @@ async def _url_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
     if urlsplit(url).scheme not in {"http", "https"}:
         return Outcome(400, "fileUrl: must be an http or https URL")
     name_hint = url_file_name(url)
-    if not is_loopback(url):
+    if not schema.is_loopback_url(url):
         # The fake never leaves the machine: remember the URL, unfetched.
         return _store(ctx, fields, None, name_hint=name_hint, declared=None, source_url=url)
     try:

@@ -3,8 +3,9 @@
 Task states are derived lazily, so nothing fires when a task ends; the scheduler wakes when a task
 is created and then every few milliseconds while any task with a callback is unfinished, and POSTs
 each task once, right after it ends. Only loopback URLs are called (the fake never leaves the
-machine); others are recorded as ``refused``. Transport errors are recorded as ``failed`` and never
-stop the server.
+machine); others are recorded as ``refused``. Any error of one delivery (a transport error, or a
+URL httpx cannot even use, such as port 99999) is recorded as ``failed`` and never stops the
+scheduler.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from typing import Any
 
 import httpx
 
+from sora2_characters._fake.schema import is_loopback_url
 from sora2_characters._fake.state import CallbackAttempt, FakeState, TaskRecord
 
 TICK = 0.005
 IDLE_WAIT = 1.0
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def callback_payload(task: TaskRecord, now: float) -> dict[str, Any]:
@@ -38,6 +39,13 @@ def _signature_headers(task_id: str, secret: str | bytes | None) -> dict[str, st
     return dict(sign(task_id, secret))
 
 
+def _describe(exc: BaseException) -> str:
+    """``Type: message`` of the error, looking inside exception groups (anyio wraps some in one)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
+
+
 async def deliver(state: FakeState, client: httpx.AsyncClient, task: TaskRecord) -> CallbackAttempt:
     """POST ``task``'s callback once and record the attempt."""
     url = task.callback_url or ""
@@ -49,16 +57,15 @@ async def deliver(state: FakeState, client: httpx.AsyncClient, task: TaskRecord)
     }
     status: int | None = None
     error: str | None = None
-    host = httpx.URL(url).host if url.startswith(("http://", "https://")) else ""
-    if host not in _LOOPBACK:
+    if not is_loopback_url(url):
         outcome = "refused"
         error = "not a loopback URL: the fake only calls back to this machine"
     else:
         try:
             response = await client.post(url, json=payload, headers=headers)
             status, outcome = response.status_code, "delivered"
-        except httpx.HTTPError as exc:
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # noqa: BLE001 - one bad callback must not stop the scheduler
+            outcome, error = "failed", _describe(exc)
     attempt = CallbackAttempt(
         task_id=task.task_id,
         url=url,

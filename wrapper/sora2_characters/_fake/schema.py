@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sora2_characters._spec import load_spec
+from sora2_characters._validation import is_loopback_host
 
 _CHECKED = frozenset(
     {"type", "required", "properties", "items", "enum", "minLength", "maxLength", "minItems", "maxItems"}
@@ -94,15 +95,34 @@ def query_schema(operation: str) -> dict[str, tuple[bool, dict[str, Any]]]:
 
 
 def is_uri(value: str) -> bool:
-    """Whether ``value`` is an absolute URI (a scheme, and a host for http/https)."""
-    parts = urlsplit(value)
+    """Whether ``value`` is an absolute URI (a scheme, and a host for http/https).
+
+    A value with whitespace or control characters, one :func:`~urllib.parse.urlsplit` cannot parse
+    (``http://[::1``), or one whose port is not a number in 0-65535 (``file://host:99999/x``) is
+    not one.
+    """
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
     if not parts.scheme or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", parts.scheme):
         return False
-    if any(char.isspace() for char in value):
+    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
         return False
     if parts.scheme.lower() in {"http", "https"}:
         return bool(parts.hostname)
     return bool(parts.netloc or parts.path)
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL of this machine (the client's own loopback test on its host)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:  # an unparsable URL is no loopback URL
+        return False
+    return parts.scheme in {"http", "https"} and is_loopback_host(host)
 
 
 def _type_ok(value: Any, expected: str) -> bool:

@@ -295,9 +295,15 @@ class FakeState:
                 stamp += 1
             return f"task_{MODEL}_{stamp}"
 
-    def create_task(self, body: dict[str, Any], failure: PlannedFailure | None) -> TaskRecord:
-        """Create (and bill) a task for the createTask ``body``; ``failure`` fixes how it ends."""
+    def create_task(self, body: dict[str, Any], failure: PlannedFailure | None) -> TaskRecord | None:
+        """Create (and bill) a task for the createTask ``body``; ``failure`` fixes how it ends.
+
+        Returns ``None``, creating nothing, when the balance cannot pay for the task: the check and
+        the debit happen under one lock, so concurrent creates never overdraw.
+        """
         with self.lock:
+            if self.credits < self.settings.credits_per_task:
+                return None
             planned = self.planned_failures.pop(0) if self.planned_failures else None
             failure = planned or failure
             task = TaskRecord(

@@ -12,7 +12,8 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from urllib.parse import unquote, urlsplit
 
-from sora2_characters._media import MIME_TYPES, inspect_video
+# The header-only half of inspect_video: naming the container needs no duration parse (hachoir).
+from sora2_characters._media import MIME_TYPES, sniff_container
 
 _DATA_URL = re.compile(r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w-]+=[^;,]*)*;base64,(?P<data>.*)", re.DOTALL)
 
@@ -80,9 +81,13 @@ def url_file_name(url: str) -> str | None:
 
 
 def mime_type_for(content: bytes | None, file_name: str, declared: str | None) -> str:
-    """Return the MIME type: sniffed from a video's content first, then declared, then from the name."""
+    """Return the MIME type: sniffed from a video's content first, then declared, then from the name.
+
+    Only the first bytes are read (the container's magic), never the whole file: this runs on the
+    server's event loop.
+    """
     if content:
-        container = inspect_video(content).container
+        container = sniff_container(content)
         if container is not None:
             return MIME_TYPES[container]
     if declared and declared != "application/octet-stream":

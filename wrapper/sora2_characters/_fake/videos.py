@@ -1,7 +1,10 @@
 """Decide, like the live service would, whether a task's source video can become a character.
 
-The limits and the duration rule are the client's own (:mod:`sora2_characters._validation`), so a
-clip the client accepts for upload is a clip the fake accepts for a task.
+The limits and the duration rule are the client's own (:mod:`sora2_characters._validation`), with
+one difference: when the duration cannot be read from the container's header, the client lets the
+clip through (the service has the last word) while the fake fails the task, as a service that
+cannot measure a clip would. Otherwise a clip the client accepts for upload is one the fake accepts
+for a task.
 """
 
 from __future__ import annotations
