@@ -1,4 +1,7 @@
-"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``bench``."""
+"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``.
+
+Sessions run on the Python that runs nox (3.11 or newer).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import nox
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_venv = "yes"
+nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["tests", "lint", "typecheck"]
 
 ROOT = Path(__file__).parent
@@ -30,7 +34,7 @@ def _npm_ci(session: nox.Session) -> None:
     session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
 
 
-@nox.session(python="3.11")
+@nox.session
 def tests(session: nox.Session) -> None:
     """The whole suite: units, properties, the drift check and the Prism contract tests."""
     _install(session, "test")
@@ -38,7 +42,7 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *session.posargs)
 
 
-@nox.session(python="3.11")
+@nox.session
 def lint(session: nox.Session) -> None:
     """Ruff's lint and format checks (the generated client is excluded)."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
@@ -46,7 +50,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session(python="3.11")
+@nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the wrapper, tests and benchmarks; the generated client on its own."""
     _install(session, "typecheck")
@@ -54,21 +58,21 @@ def typecheck(session: nox.Session) -> None:
     session.run("mypy", "--config-file=", "--python-version=3.11", "generated_client/sora2_characters_api")
 
 
-@nox.session(python="3.11")
+@nox.session
 def generate(session: nox.Session) -> None:
     """Bundle openapi/ and regenerate generated_client/sora2_characters_api from it."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "generate"))
     session.run("python", "openapi/generate.py")
 
 
-@nox.session(python="3.11")
+@nox.session
 def demo(session: nox.Session) -> None:
     """The main job on the embedded fake: the sample clip in, a character_id out (no key, no network)."""
     session.install(".[cli]")
     session.run("sora2-characters", "create", "--video", "examples/character.mp4", "--wait", *session.posargs)
 
 
-@nox.session(python="3.11")
+@nox.session
 def bench(session: nox.Session) -> None:
     """Speed and memory benchmarks: a table on stdout and benchmarks/results.json (``-- --quick``: smoke)."""
     _install(session, "bench", extras="server")
