@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
@@ -34,44 +34,87 @@ UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryI
 OnUpdate = Callable[[TaskInfo], object]
 
 
-def _limits(core: ClientCore) -> httpx.Limits:
-    """Our own pool: one connection per request allowed in flight, all kept alive between bursts."""
-    size = core.config.max_concurrent_requests
-    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
+SleepT = TypeVar("SleepT", Callable[[float], None], Callable[[float], Awaitable[None]])
 
 
-def _make_core(
-    *,
-    api_key: str | None,
-    base_url: str | None,
-    upload_base_url: str | None,
-    timeout: float | httpx.Timeout,
-    upload_timeout: float | httpx.Timeout,
-    max_retries: int,
-    poll_interval: float | None,
-    max_tasks_per_second: float | None,
-    max_concurrent_requests: int,
-    allow_insecure_http: bool,
-    clock: Callable[[], float] | None,
-    rng: random.Random | None,
-) -> ClientCore:
-    setup_from_env()
-    config = resolve_config(
-        api_key=api_key,
-        base_url=base_url,
-        upload_base_url=upload_base_url,
-        timeout=timeout,
-        upload_timeout=upload_timeout,
-        max_retries=max_retries,
-        poll_interval=poll_interval,
-        max_tasks_per_second=max_tasks_per_second,
-        max_concurrent_requests=max_concurrent_requests,
-        allow_insecure_http=allow_insecure_http,
-    )
-    return ClientCore(config, clock=clock or time.monotonic, rng=rng or random.Random())  # noqa: S311
+class _BaseClient(Generic[HttpT, SleepT]):
+    """What both clients share: the options, the core, the HTTP client and the sleep (see Client)."""
+
+    #: The ``http_client`` type this client drives, and what to say when it is given another.
+    _http_type: ClassVar[type[httpx.Client] | type[httpx.AsyncClient]]
+    _http_type_hint: ClassVar[str]
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        upload_base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        upload_timeout: float | httpx.Timeout = DEFAULT_UPLOAD_TIMEOUT,
+        max_retries: int = 2,
+        poll_interval: float | None = None,
+        max_tasks_per_second: float | None = None,
+        max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
+        http_client: HttpT | None = None,
+        allow_insecure_http: bool = False,
+        sleep: SleepT | None = None,
+        clock: Callable[[], float] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if http_client is not None and not isinstance(http_client, self._http_type):
+            raise InvalidInputError("http_client", self._http_type_hint)
+        setup_from_env()
+        config = resolve_config(
+            api_key=api_key,
+            base_url=base_url,
+            upload_base_url=upload_base_url,
+            timeout=timeout,
+            upload_timeout=upload_timeout,
+            max_retries=max_retries,
+            poll_interval=poll_interval,
+            max_tasks_per_second=max_tasks_per_second,
+            max_concurrent_requests=max_concurrent_requests,
+            allow_insecure_http=allow_insecure_http,
+        )
+        self._core = ClientCore(config, clock=clock or time.monotonic, rng=rng or random.Random())  # noqa: S311
+        self._owns_http = http_client is None
+        # Our own client carries the headers and the default timeout, so the hot path passes neither.
+        self._http: HttpT = http_client if http_client is not None else self._new_http()
+        self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
+        self._setup_gate()
+
+    def _new_http(self) -> HttpT:
+        raise NotImplementedError
+
+    def _setup_gate(self) -> None:
+        """Prepare what holds requests beyond ``max_concurrent_requests``."""
+        raise NotImplementedError
+
+    def _default_sleep(self) -> SleepT:
+        raise NotImplementedError
+
+    def _limits(self) -> httpx.Limits:
+        """Our own pool: one connection per request allowed in flight, all kept alive between bursts."""
+        size = self._core.config.max_concurrent_requests
+        return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The jobs API base URL in use."""
+        return self._core.config.base_url
+
+    @property
+    def upload_base_url(self) -> str:
+        """The File Upload API base URL in use."""
+        return self._core.config.upload_base_url
 
 
-class Client:
+class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
     """The blocking client.
 
     >>> with Client() as client:  # doctest: +SKIP
@@ -104,66 +147,19 @@ class Client:
 
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        upload_base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        upload_timeout: float | httpx.Timeout = DEFAULT_UPLOAD_TIMEOUT,
-        max_retries: int = 2,
-        poll_interval: float | None = None,
-        max_tasks_per_second: float | None = None,
-        max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
-        http_client: httpx.Client | None = None,
-        allow_insecure_http: bool = False,
-        sleep: Callable[[float], None] | None = None,
-        clock: Callable[[], float] | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.Client):
-            raise InvalidInputError(
-                "http_client", "must be an httpx.Client (use AsyncClient for httpx.AsyncClient)"
-            )
-        self._core = _make_core(
-            api_key=api_key,
-            base_url=base_url,
-            upload_base_url=upload_base_url,
-            timeout=timeout,
-            upload_timeout=upload_timeout,
-            max_retries=max_retries,
-            poll_interval=poll_interval,
-            max_tasks_per_second=max_tasks_per_second,
-            max_concurrent_requests=max_concurrent_requests,
-            allow_insecure_http=allow_insecure_http,
-            clock=clock,
-            rng=rng,
-        )
-        self._owns_http = http_client is None
-        # Our own client carries the headers and the default timeout, so the hot path passes neither.
-        self._http = (
-            http_client
-            if http_client is not None
-            else httpx.Client(
-                headers=self._core.headers, timeout=self._core.config.timeout, limits=_limits(self._core)
-            )
-        )
+    _http_type = httpx.Client
+    _http_type_hint = "must be an httpx.Client (use AsyncClient for httpx.AsyncClient)"
+
+    def _setup_gate(self) -> None:
         self._gate = threading.BoundedSemaphore(self._core.config.max_concurrent_requests)
-        self._sleep = sleep or time.sleep
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r})"
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
+            headers=self._core.headers, timeout=self._core.config.timeout, limits=self._limits()
+        )
 
-    @property
-    def base_url(self) -> str:
-        """The jobs API base URL in use."""
-        return self._core.config.base_url
-
-    @property
-    def upload_base_url(self) -> str:
-        """The File Upload API base URL in use."""
-        return self._core.config.upload_base_url
+    def _default_sleep(self) -> Callable[[float], None]:
+        return time.sleep
 
     def _run(self, flow: Generator[Any, Any, Any]) -> Any:
         http = self._http
@@ -336,7 +332,7 @@ async def _anyio_sleep(seconds: float) -> None:
     await anyio.sleep(seconds)
 
 
-class AsyncClient:
+class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[None]]]):
     """The asynchronous client: the same methods as :class:`Client`, awaited.
 
     >>> async with AsyncClient() as client:  # doctest: +SKIP
@@ -351,52 +347,21 @@ class AsyncClient:
     binds it.
     """
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        base_url: str | None = None,
-        upload_base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        upload_timeout: float | httpx.Timeout = DEFAULT_UPLOAD_TIMEOUT,
-        max_retries: int = 2,
-        poll_interval: float | None = None,
-        max_tasks_per_second: float | None = None,
-        max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
-        http_client: httpx.AsyncClient | None = None,
-        allow_insecure_http: bool = False,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-        clock: Callable[[], float] | None = None,
-        rng: random.Random | None = None,
-    ) -> None:
-        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
-            raise InvalidInputError(
-                "http_client", "must be an httpx.AsyncClient (use Client for httpx.Client)"
-            )
-        self._core = _make_core(
-            api_key=api_key,
-            base_url=base_url,
-            upload_base_url=upload_base_url,
-            timeout=timeout,
-            upload_timeout=upload_timeout,
-            max_retries=max_retries,
-            poll_interval=poll_interval,
-            max_tasks_per_second=max_tasks_per_second,
-            max_concurrent_requests=max_concurrent_requests,
-            allow_insecure_http=allow_insecure_http,
-            clock=clock,
-            rng=rng,
-        )
-        self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else self._new_http()
+    _http_type = httpx.AsyncClient
+    _http_type_hint = "must be an httpx.AsyncClient (use Client for httpx.Client)"
+
+    def _setup_gate(self) -> None:
+        # Made per event loop, on first use (see _bind_loop).
         self._loop: object = None
         self._gate: _AsyncGate | None = None
-        self._sleep = sleep or _anyio_sleep
 
     def _new_http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            headers=self._core.headers, timeout=self._core.config.timeout, limits=_limits(self._core)
+            headers=self._core.headers, timeout=self._core.config.timeout, limits=self._limits()
         )
+
+    def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
+        return _anyio_sleep
 
     def _bind_loop(self) -> _AsyncGate:
         """Return the in-flight gate of the running loop; renew it (and our own pool) for a new loop.
@@ -423,19 +388,6 @@ class AsyncClient:
             self._loop = loop
             self._gate = asyncio.Semaphore(self._core.config.max_concurrent_requests)
         return self._gate
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, upload_base_url={self.upload_base_url!r})"
-
-    @property
-    def base_url(self) -> str:
-        """The jobs API base URL in use."""
-        return self._core.config.base_url
-
-    @property
-    def upload_base_url(self) -> str:
-        """The File Upload API base URL in use."""
-        return self._core.config.upload_base_url
 
     async def _run(self, flow: Generator[Any, Any, Any]) -> Any:
         gate = self._bind_loop()
