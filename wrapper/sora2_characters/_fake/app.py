@@ -159,19 +159,32 @@ async def _dispatch(ctx: Context, request: Request, operation: str, handler: Han
         )
         return response
     finally:
-        ctx.state.record(
-            RecordedRequest(
-                method=request.method,
-                path=request.url.path,
-                query=dict(request.query_params),
-                headers=_redacted(dict(request.headers)),
-                body=body,
-                operation=operation,
-                fault=None if fault is None else fault.describe(),
-                status=status,
-                time=ctx.state.now(),
-            )
+        _record(ctx, request, body, operation=operation, fault=fault, status=status)
+
+
+def _record(
+    ctx: Context,
+    request: Request,
+    body: bytes | None,
+    *,
+    operation: str | None,
+    fault: Fault | None,
+    status: int | None,
+) -> None:
+    """Record one request for the tests' assertions, its key redacted."""
+    ctx.state.record(
+        RecordedRequest(
+            method=request.method,
+            path=request.url.path,
+            query=dict(request.query_params),
+            headers=_redacted(dict(request.headers)),
+            body=body,
+            operation=operation,
+            fault=None if fault is None else fault.describe(),
+            status=status,
+            time=ctx.state.now(),
         )
+    )
 
 
 async def _answer(
@@ -422,19 +435,7 @@ async def _not_found(ctx: Context, request: Request) -> Response:
     response = envelope(
         code, "Method not allowed" if upload else default_message(404), style=style, upload=upload
     )
-    ctx.state.record(
-        RecordedRequest(
-            method=request.method,
-            path=request.url.path,
-            query=dict(request.query_params),
-            headers=_redacted(dict(request.headers)),
-            body=body,
-            operation=None,
-            fault=None,
-            status=response.status_code,
-            time=ctx.state.now(),
-        )
-    )
+    _record(ctx, request, body, operation=None, fault=None, status=response.status_code)
     return response
 
 
