@@ -24,7 +24,15 @@ from . import fanout, import_cost, overhead, polling, upload_memory
 from ._local_server import local_server
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("overhead_sync", "overhead_async", "fan_out", "polling", "import_cost", "upload_memory")
+BENCHMARKS = (
+    "overhead_sync",
+    "overhead_async",
+    "overhead_async_in_process",
+    "fan_out",
+    "polling",
+    "import_cost",
+    "upload_memory",
+)
 OVERHEAD_TARGET = 1.10
 
 FULL: dict[str, Any] = {
@@ -241,6 +249,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         o = params["overhead"]
         attempt("overhead_sync", lambda: overhead.run_sync(base_url, **o))
         attempt("overhead_async", lambda: overhead.run_async(base_url, **o))
+        attempt("overhead_async_in_process", lambda: overhead.run_async_in_process(**o))
         video = Path(tmp) / "character-10mib.mp4"
         attempt(
             "upload_memory",

@@ -64,6 +64,7 @@ def test_report_header(report: dict[str, Any]) -> None:
     assert set(report["targets_met"]) == {
         "overhead_sync",
         "overhead_async",
+        "overhead_async_in_process",
         "fan_out",
         "polling",
         "import_cost",
@@ -72,7 +73,7 @@ def test_report_header(report: dict[str, Any]) -> None:
     assert all(isinstance(v, bool) for v in report["targets_met"].values())
 
 
-@pytest.mark.parametrize("name", ["overhead_sync", "overhead_async"])
+@pytest.mark.parametrize("name", ["overhead_sync", "overhead_async", "overhead_async_in_process"])
 def test_overhead_figures(report: dict[str, Any], name: str) -> None:
     result = report["results"][name]
     for op in OPS:
