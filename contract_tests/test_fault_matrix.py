@@ -52,7 +52,7 @@ from sora2_characters import (
 from sora2_characters.testing import FakeApikley, TaskRecord
 
 Call = Literal["create_character", "get_task", "create_character_and_wait", "wait"]
-Inject = Callable[[FakeApikley, pytest.MonkeyPatch], object]
+Inject = Callable[[FakeApikley], object]
 Check = Callable[[Any, FakeApikley], None]
 
 #: A case that runs longer than this (wall seconds) has hung: it fails.
@@ -121,11 +121,11 @@ class Case:
 
 
 def _rate_limit(operation: str, retry_after: float | None = None, times: int | None = 1) -> Inject:
-    return lambda fake, mp: fake.rate_limit_next(operation, retry_after=retry_after, times=times)
+    return lambda fake: fake.rate_limit_next(operation, retry_after=retry_after, times=times)
 
 
 def _code(operation: str, code: int, times: int | None = 1, *, style: str = "live") -> Inject:
-    def inject(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:
+    def inject(fake: FakeApikley) -> None:
         fake.error_style = style  # type: ignore[assignment]
         fake.fail_next(operation, code=code, times=times)
 
@@ -133,23 +133,23 @@ def _code(operation: str, code: int, times: int | None = 1, *, style: str = "liv
 
 
 def _drop(operation: str, when: Literal["before_read", "after_read"]) -> Inject:
-    return lambda fake, mp: fake.drop_connection_next(operation, when=when)
+    return lambda fake: fake.drop_connection_next(operation, when=when)
 
 
 def _malformed(
     operation: str, kind: Literal["truncated", "html", "empty", "data_null", "not_json"]
 ) -> Inject:
-    return lambda fake, mp: fake.malformed_next(operation, kind=kind)
+    return lambda fake: fake.malformed_next(operation, kind=kind)
 
 
 def _latency(operation: str, times: int | None) -> Inject:
-    return lambda fake, mp: fake.set_latency(LATENCY_S, operation=operation, times=times)
+    return lambda fake: fake.set_latency(LATENCY_S, operation=operation, times=times)
 
 
 def _both(*injects: Inject) -> Inject:
-    def inject(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:
+    def inject(fake: FakeApikley) -> None:
         for each in injects:
-            each(fake, mp)
+            each(fake)
 
     return inject
 
@@ -160,7 +160,7 @@ def _target(fake: FakeApikley) -> str | None:
 
 
 def _unknown_state(times: int | None) -> Inject:
-    def inject(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:
+    def inject(fake: FakeApikley) -> None:
         fields = {"state": "paused", "resultJson": None, "completeTime": None}
         fake.override_task(_target(fake), fields=fields, times=times)
 
@@ -171,13 +171,13 @@ BROKEN_RESULT_JSON = '{"character_id": "char_cut'
 
 
 def _broken_result_json() -> Inject:
-    def inject(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:
+    def inject(fake: FakeApikley) -> None:
         fake.override_task(_target(fake), fields={"resultJson": BROKEN_RESULT_JSON}, when_state="success")
 
     return inject
 
 
-def _fail_next_task(fake: FakeApikley, mp: pytest.MonkeyPatch) -> None:
+def _fail_next_task(fake: FakeApikley) -> None:
     fake.fail_task(fail_code="500", fail_msg="Generation failed")
 
 
@@ -408,12 +408,12 @@ class Run:
         }
 
 
-def _prepare(case: Case, mode: str, fake: FakeApikley, mp: pytest.MonkeyPatch, watch: LeakWatch) -> Run:
+def _prepare(case: Case, mode: str, fake: FakeApikley, watch: LeakWatch) -> Run:
     run = Run(case, mode, fake, VirtualTime(), watch)
     TALLY.start(run.name)
     if case.call in ("get_task", "wait"):
         run.task_id = create_task_directly(fake)
-    case.inject(fake, mp)
+    case.inject(fake)
     run.creates_before = len(fake.requests_for("createTask"))
     run.queries_before = len(fake.requests_for("recordInfo"))
     return run
@@ -536,10 +536,9 @@ def test_fault_sync(
     case: Case,
     fake_apikley: FakeApikley,
     watch: LeakWatch,
-    monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    run = _prepare(case, "sync", fake_apikley, monkeypatch, watch)
+    run = _prepare(case, "sync", fake_apikley, watch)
     client = Client(CANARY, sleep=run.time.sleep, **run.client_options())
     watch.add(repr(client))
 
@@ -563,10 +562,9 @@ async def test_fault_async(
     case: Case,
     fake_apikley: FakeApikley,
     watch: LeakWatch,
-    monkeypatch: pytest.MonkeyPatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    run = _prepare(case, "async", fake_apikley, monkeypatch, watch)
+    run = _prepare(case, "async", fake_apikley, watch)
     async with AsyncClient(CANARY, sleep=run.time.async_sleep, **run.client_options()) as client:
         watch.add(repr(client))
         try:
