@@ -34,6 +34,21 @@ UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryI
 OnUpdate = Callable[[TaskInfo], object]
 
 
+_NO_OVERRIDES: dict[str, Any] = {}
+
+
+def _overrides(effect: Send, default_timeout: httpx.Timeout | None) -> dict[str, Any]:
+    """Return what a request must pass beyond the client's own settings.
+
+    Our own pooled client already carries the headers and the default timeout (``default_timeout``),
+    so the usual request passes nothing and skips httpx's per-request merge; a caller's client, an
+    upload or a wait near its deadline passes both.
+    """
+    if effect.timeout is default_timeout:
+        return _NO_OVERRIDES
+    return {"headers": effect.headers, "timeout": effect.timeout}
+
+
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 SleepT = TypeVar("SleepT", Callable[[float], None], Callable[[float], Awaitable[None]])
 
@@ -172,24 +187,14 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
                 if type(effect) is Send:
                     try:
                         with gate:
-                            if effect.timeout is default_timeout:
-                                value = http.request(
-                                    effect.method,
-                                    effect.url,
-                                    params=effect.params,
-                                    json=effect.json,
-                                    files=effect.files,
-                                )
-                            else:
-                                value = http.request(
-                                    effect.method,
-                                    effect.url,
-                                    params=effect.params,
-                                    json=effect.json,
-                                    files=effect.files,
-                                    headers=effect.headers,
-                                    timeout=effect.timeout,
-                                )
+                            value = http.request(
+                                effect.method,
+                                effect.url,
+                                params=effect.params,
+                                json=effect.json,
+                                files=effect.files,
+                                **_overrides(effect, default_timeout),
+                            )
                     except _TRANSPORT_ERRORS as exc:
                         value = exc
                 elif type(effect) is Pause:
@@ -400,24 +405,14 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
                 if type(effect) is Send:
                     try:
                         async with gate:
-                            if effect.timeout is default_timeout:
-                                value = await http.request(
-                                    effect.method,
-                                    effect.url,
-                                    params=effect.params,
-                                    json=effect.json,
-                                    files=effect.files,
-                                )
-                            else:
-                                value = await http.request(
-                                    effect.method,
-                                    effect.url,
-                                    params=effect.params,
-                                    json=effect.json,
-                                    files=effect.files,
-                                    headers=effect.headers,
-                                    timeout=effect.timeout,
-                                )
+                            value = await http.request(
+                                effect.method,
+                                effect.url,
+                                params=effect.params,
+                                json=effect.json,
+                                files=effect.files,
+                                **_overrides(effect, default_timeout),
+                            )
                     except _TRANSPORT_ERRORS as exc:
                         value = exc
                 elif type(effect) is Pause:
