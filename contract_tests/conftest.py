@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from contract_tests.client_support import close_clients_made_since, made_client_count
+from contract_tests.fault_support import LeakWatch
+from sora2_characters.testing import FakeApikley
 
 ROOT = Path(__file__).resolve().parent.parent
 OPENAPI = ROOT / "openapi"
@@ -26,3 +29,26 @@ def _close_made_clients() -> Iterator[None]:
     start = made_client_count()
     yield
     close_clients_made_since(start)
+
+
+@pytest.fixture
+def http(fake_apikley: FakeApikley) -> Iterator[httpx.Client]:
+    """A bare httpx client on the fake's jobs API, with its key: the fake seen from the wire."""
+    with httpx.Client(
+        base_url=fake_apikley.base_url,
+        headers={"Authorization": f"Bearer {fake_apikley.api_key}"},
+        timeout=10,
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[LeakWatch]:
+    """Capture the library's, httpx's and uvicorn's logs at DEBUG (the env handler on too), for leaks."""
+    monkeypatch.setenv("SORA2_CHARACTERS_LOG", "debug")
+    leak_watch = LeakWatch()
+    leak_watch.install()
+    try:
+        yield leak_watch
+    finally:
+        leak_watch.restore()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,6 @@ CHARACTER = Path(__file__).resolve().parent.parent / "examples" / "character.mp4
 CREATE = "/api/v1/jobs/createTask"
 CREDIT = "/api/v1/chat/credit"
 DOCUMENTED_CODES = [400, 401, 402, 404, 422, 429, 433, 455, 500, 501, 505]
-
-
-@pytest.fixture
-def http(fake_apikley: FakeApikley) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=fake_apikley.base_url,
-        headers={"Authorization": f"Bearer {fake_apikley.api_key}"},
-        timeout=10,
-    ) as client:
-        yield client
 
 
 @pytest.fixture

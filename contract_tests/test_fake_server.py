@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,6 @@ DATA = Path(__file__).resolve().parent / "data"
 CHARACTER = ROOT / "examples" / "character.mp4"
 CREATE = "/api/v1/jobs/createTask"
 RECORD = "/api/v1/jobs/recordInfo"
-
-
-@pytest.fixture
-def http(fake_apikley: FakeApikley) -> Iterator[httpx.Client]:
-    with httpx.Client(
-        base_url=fake_apikley.base_url,
-        headers={"Authorization": f"Bearer {fake_apikley.api_key}"},
-        timeout=10,
-    ) as client:
-        yield client
 
 
 def auth(fake: FakeApikley) -> dict[str, str]:

@@ -519,18 +519,6 @@ def _check_no_leak(run: Run, capfd: pytest.CaptureFixture[str]) -> None:
     run.watch.assert_no_canary()
 
 
-@pytest.fixture
-def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[LeakWatch]:
-    """Capture the library's, httpx's and uvicorn's logs at DEBUG; the env handler is on too."""
-    monkeypatch.setenv("SORA2_CHARACTERS_LOG", "debug")
-    leak_watch = LeakWatch()
-    leak_watch.install()
-    try:
-        yield leak_watch
-    finally:
-        leak_watch.restore()
-
-
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_fault_sync(
     case: Case,

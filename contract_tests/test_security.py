@@ -21,7 +21,7 @@ import os
 import subprocess
 import sys
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,17 +52,6 @@ CLI_TIMEOUT_S = 60.0
 def fake_apikley_options() -> dict[str, Any]:
     """The fakes of this module accept only the canary key; their tasks end at once."""
     return {"api_key": CANARY, "time_scale": 0.0}
-
-
-@pytest.fixture
-def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[LeakWatch]:
-    monkeypatch.setenv("SORA2_CHARACTERS_LOG", "debug")
-    leak_watch = LeakWatch()
-    leak_watch.install()
-    try:
-        yield leak_watch
-    finally:
-        leak_watch.restore()
 
 
 # ---- the CLI never prints the key ----------------------------------------------------------------
