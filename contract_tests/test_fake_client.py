@@ -44,3 +44,19 @@ async def test_the_async_client(async_sora2_client: AsyncClient, fake_apikley: F
     assert task.character_id is not None
     assert video.file_path is not None
     assert fake_apikley.uploaded_files[video.file_path].mime_type == "video/webm"
+
+
+@pytest.mark.anyio
+async def test_the_fake_hands_out_clients_bound_to_it(fake_apikley: FakeApikley) -> None:
+    fake_apikley.credits = 42.0
+    with fake_apikley.client(max_retries=0) as client:
+        assert (client.base_url, client.upload_base_url) == (
+            fake_apikley.base_url,
+            fake_apikley.upload_base_url,
+        )
+        assert client.get_credits() == 42.0
+    async with fake_apikley.async_client(max_retries=0) as async_client:
+        assert await async_client.get_credits() == 42.0
+    assert [request.headers["authorization"] for request in fake_apikley.requests] == [
+        "Bearer <redacted>"
+    ] * 2

@@ -92,16 +92,7 @@ def sora2_client(fake_apikley: FakeApikley) -> Iterator[Client]:
     Its retries and polls do not really wait: any pause it takes lasts at most ``CLIENT_MAX_SLEEP``
     (5 ms), so a retried 455 or 429 is retried at once (the retry count and rules are unchanged).
     """
-    from sora2_characters import Client  # noqa: PLC0415
-
-    with Client(
-        fake_apikley.api_key,
-        base_url=fake_apikley.base_url,
-        upload_base_url=fake_apikley.upload_base_url,
-        allow_insecure_http=True,
-        poll_interval=CLIENT_POLL_INTERVAL,
-        sleep=_instant_sleep,
-    ) as client:
+    with fake_apikley.client(poll_interval=CLIENT_POLL_INTERVAL, sleep=_instant_sleep) as client:
         yield client
 
 
@@ -112,15 +103,8 @@ async def async_sora2_client(fake_apikley: FakeApikley) -> AsyncIterator[AsyncCl
     Like ``sora2_client``, it never waits for real: every pause lasts at most ``CLIENT_MAX_SLEEP``.
     Async fixtures need an async plugin: anyio's (``@pytest.mark.anyio``) or pytest-asyncio.
     """
-    from sora2_characters import AsyncClient  # noqa: PLC0415
-
-    async with AsyncClient(
-        fake_apikley.api_key,
-        base_url=fake_apikley.base_url,
-        upload_base_url=fake_apikley.upload_base_url,
-        allow_insecure_http=True,
-        poll_interval=CLIENT_POLL_INTERVAL,
-        sleep=_instant_async_sleep,
+    async with fake_apikley.async_client(
+        poll_interval=CLIENT_POLL_INTERVAL, sleep=_instant_async_sleep
     ) as client:
         yield client
 

@@ -56,7 +56,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import FrameType, TracebackType
-from typing import IO, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self
 
 from sora2_characters._fake.faults import DropWhen, Fault, FaultPlan, MalformedKind, resolve_operation
 from sora2_characters._fake.state import (
@@ -73,6 +73,9 @@ from sora2_characters._fake.state import (
     UploadedFile,
     task_durations_from,
 )
+
+if TYPE_CHECKING:
+    from sora2_characters import AsyncClient, Client
 
 __all__ = [
     "CallbackAttempt",
@@ -232,6 +235,30 @@ class FakeApikley:
     def api_key(self) -> str:
         """The (first) accepted API key."""
         return self._keys[0]
+
+    def client(self, **options: Any) -> Client:
+        """Return a :class:`~sora2_characters.Client` bound to this fake (its key and both base URLs).
+
+        ``options`` go to the client (``poll_interval=``, ``max_retries=``, ``sleep=``...). Close it.
+        """
+        from sora2_characters import Client  # noqa: PLC0415 - testing must not import httpx early
+
+        return Client(self.api_key, **self._client_options(options))
+
+    def async_client(self, **options: Any) -> AsyncClient:
+        """Return a :class:`~sora2_characters.AsyncClient` bound to this fake; see :meth:`client`."""
+        from sora2_characters import AsyncClient  # noqa: PLC0415
+
+        return AsyncClient(self.api_key, **self._client_options(options))
+
+    def _client_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        # A local test server: plain http is expected even when it listens beyond loopback.
+        return {
+            "base_url": self.base_url,
+            "upload_base_url": self.upload_base_url,
+            "allow_insecure_http": True,
+            **options,
+        }
 
     # ---- what happened -------------------------------------------------------------------------
 

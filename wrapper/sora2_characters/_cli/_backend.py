@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -98,14 +98,14 @@ def open_client(settings: Settings) -> Iterator[Backend]:
     upload_timeout: float | httpx.Timeout = (
         DEFAULT_UPLOAD_TIMEOUT if settings.timeout is None else settings.timeout
     )
+    options: dict[str, Any] = {
+        "timeout": timeout,
+        "upload_timeout": upload_timeout,
+        "max_retries": settings.max_retries,
+    }
     if not settings.embedded:
         with Client(
-            settings.api_key,
-            base_url=settings.base_url,
-            upload_base_url=settings.upload_base_url,
-            timeout=timeout,
-            upload_timeout=upload_timeout,
-            max_retries=settings.max_retries,
+            settings.api_key, base_url=settings.base_url, upload_base_url=settings.upload_base_url, **options
         ) as client:
             kind = CUSTOM if settings.base_url is not None else APIKLEY
             yield Backend(client=client, kind=kind, base_url=client.base_url, poll_interval=None)
@@ -116,14 +116,7 @@ def open_client(settings: Settings) -> Iterator[Backend]:
         FakeApikley(
             time_scale=EMBEDDED_TASK_SECONDS / FAKE_TASK_SECONDS, task_duration=FAKE_TASK_SECONDS
         ) as fake,
-        Client(
-            fake.api_key,
-            base_url=fake.base_url,
-            upload_base_url=fake.upload_base_url,
-            timeout=timeout,
-            upload_timeout=upload_timeout,
-            max_retries=settings.max_retries,
-        ) as client,
+        fake.client(**options) as client,
     ):
         yield Backend(
             client=client, kind=EMBEDDED_FAKE, base_url=fake.base_url, poll_interval=EMBEDDED_POLL_INTERVAL
