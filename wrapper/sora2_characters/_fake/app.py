@@ -405,19 +405,8 @@ async def _serve_file(ctx: Context, request: Request) -> Response:
     file_path = request.path_params["file_path"]
     with ctx.state.lock:
         stored = ctx.state.files.get(file_path)
-    ctx.state.record(
-        RecordedRequest(
-            method=request.method,
-            path=request.url.path,
-            query=dict(request.query_params),
-            headers=_redacted(dict(request.headers)),
-            body=b"",
-            operation=None,
-            fault=None,
-            status=200 if stored is not None and stored.content is not None else 404,
-            time=ctx.state.now(),
-        )
-    )
+    status = 200 if stored is not None and stored.content is not None else 404
+    _record(ctx, request, b"", operation=None, fault=None, status=status)
     if stored is None or stored.content is None:
         return Response(b"not found", status_code=404, media_type="text/plain")
     return Response(stored.content, media_type=stored.mime_type)
