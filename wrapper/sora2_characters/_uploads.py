@@ -150,7 +150,7 @@ def prepare_upload(
     file_name: str | None = None,
 ) -> PreparedUpload:
     """Validate ``source`` by content and return a :class:`PreparedUpload` with a fresh unique path."""
-    from ._media import MIME_TYPES, inspect_video  # noqa: PLC0415 - keeps hachoir out of the import
+    from ._media import MIME_TYPES, inspect_video, remux_hint  # noqa: PLC0415 - keeps hachoir out of the import
 
     if file_name is not None:
         _check_file_name(file_name)
@@ -161,13 +161,19 @@ def prepare_upload(
     if size == 0:
         raise InvalidInputError("source", "is empty")
     try:
-        info = inspect_video(resolved.inspected)
+        info = inspect_video(resolved.inspected, strict=True)
+    except InvalidInputError:
+        raise
     except OSError as exc:
         raise InvalidInputError("source", f"cannot read the file ({exc.strerror or exc})") from exc
     except (ValueError, TypeError) as exc:
         raise InvalidInputError("source", f"cannot be inspected ({exc})") from exc
     if info.container not in _ALLOWED:
-        raise InvalidInputError("source", "is not an mp4, webm or avi video (judged by its content)")
+        hint = remux_hint(_head(resolved))
+        raise InvalidInputError(
+            "source",
+            "is not an mp4, webm or avi video (judged by its content)" + (f"; {hint}" if hint else ""),
+        )
     check_duration(info.duration)
     container: str = info.container
     if file_name is None:
@@ -183,6 +189,22 @@ def prepare_upload(
         data=resolved.data,
         file=resolved.file,
     )
+
+
+def _head(resolved: _Source) -> bytes:
+    """Return the first bytes of an upload's content (for a hint); empty when they cannot be read."""
+    try:
+        if resolved.data is not None:
+            return resolved.data[:4096]
+        if resolved.path is not None:
+            with open(resolved.path, "rb") as file:
+                return file.read(4096)
+        if resolved.file is not None:
+            resolved.file.seek(0)
+            return resolved.file.read(4096)
+    except (OSError, ValueError):
+        pass
+    return b""
 
 
 def _name_ok(name: str) -> bool:
