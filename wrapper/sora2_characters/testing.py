@@ -73,6 +73,7 @@ from sora2_characters._fake.state import (
     UploadedFile,
     task_durations_from,
 )
+from sora2_characters._sample import sample_clip
 
 if TYPE_CHECKING:
     from sora2_characters import AsyncClient, Client
@@ -86,6 +87,7 @@ __all__ = [
     "TaskRecord",
     "UploadedFile",
     "main",
+    "sample_clip",
     "serve",
 ]
 
