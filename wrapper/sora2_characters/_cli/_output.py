@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, TextIO
 
-from .._exceptions import APIError, TaskFailedError, WaitTimeoutError
+from .._exceptions import APIError, InvalidInputError, TaskFailedError, WaitTimeoutError
 
 __all__ = ["Output", "Redactor", "error_payload", "jsonable"]
 
@@ -71,6 +71,9 @@ def error_payload(error: BaseException, *, task_id: str | None = None) -> dict[s
     }
     if isinstance(error, APIError):
         body["http_status"] = error.http_status
+    field = getattr(error, "field", None)
+    if isinstance(error, InvalidInputError) or isinstance(field, str):
+        body["field"] = field
     payload: dict[str, Any] = {"error": body}
     if isinstance(error, TaskFailedError):
         body["fail_code"] = error.fail_code
@@ -89,7 +92,8 @@ class Output:
     """Writes results and errors in the mode the command was given (``--json`` or human).
 
     In JSON mode exactly one object reaches stdout (:meth:`result` or :meth:`error`, once);
-    notices and progress always go to stderr.
+    notices and progress always go to stderr. In quiet mode (``--quiet``) stdout holds only the
+    result's value (a character_id, a task id...) and stderr only errors: no notices, no progress.
     """
 
     def __init__(
@@ -97,11 +101,13 @@ class Output:
         redact: Redactor,
         *,
         json_mode: bool,
+        quiet: bool = False,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
     ) -> None:
         self.redact = redact
         self.json_mode = json_mode
+        self.quiet = quiet
         self._stdout = stdout
         self._stderr = stderr
         self._emitted = False
@@ -121,13 +127,26 @@ class Output:
         stream.flush()
 
     def notice(self, text: str) -> None:
-        """Write a line on stderr (both modes): what backend is used, how to resume, and so on."""
-        self._write(self.stderr, text + "\n")
+        """Write a line on stderr (both modes, not when quiet): the backend used, how to resume..."""
+        if not self.quiet:
+            self._write(self.stderr, text + "\n")
 
-    def result(self, payload: Mapping[str, Any], human: Iterable[tuple[str, Any]] | None = None) -> None:
-        """Write the result: ``payload`` as JSON, or ``human`` (default: the payload) as aligned lines."""
+    def result(
+        self,
+        payload: Mapping[str, Any],
+        human: Iterable[tuple[str, Any]] | None = None,
+        *,
+        value: Any = None,
+    ) -> None:
+        """Write the result: ``payload`` as JSON, ``value`` alone when quiet, else ``human`` lines.
+
+        ``human`` defaults to the payload's items; ``value`` to nothing (quiet prints an empty line).
+        """
         if self.json_mode:
             self._emit_json(payload)
+            return
+        if self.quiet:
+            self._write(self.stdout, ("" if value is None else _human_value(value)) + "\n")
             return
         rows = [(key, value) for key, value in (human if human is not None else payload.items())]
         width = max((len(key) for key, _ in rows), default=0) + 1
@@ -141,9 +160,12 @@ class Output:
             self._emit_json(payload)
         else:
             kind = payload["error"]["type"]
-            self._write(self.stderr, f"error: {kind}: {payload['error']['message']}\n")
-        if hint:
-            self.notice(hint)
+            field = payload["error"].get("field")
+            message = payload["error"]["message"]
+            where = f"{field}: " if field and not message.startswith(f"{field}:") else ""
+            self._write(self.stderr, f"error: {kind}: {where}{message}\n")
+        if hint:  # part of the error report: shown even when quiet
+            self._write(self.stderr, hint + "\n")
 
     def _emit_json(self, payload: Mapping[str, Any]) -> None:
         if self._emitted:  # pragma: no cover - a programming error, never two objects on stdout
