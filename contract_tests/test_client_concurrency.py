@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from contract_tests.client_support import KEY, ok, task
+from contract_tests.support import KEY, ok, task
 from sora2_characters import AsyncClient, Client, InvalidInputError
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sora2_characters as sc
-from contract_tests.client_support import CREATE_URL, KEY, VIDEO_URL, make_client, ok
+from contract_tests.support import CREATE_URL, KEY, VIDEO_URL, make_client, ok
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sora2_characters as sc
-from contract_tests.client_support import task
+from contract_tests.support import task
 from sora2_characters import webhooks
 
 NOW = 1_765_174_300

@@ -19,7 +19,7 @@ import pytest
 import respx
 
 import sora2_characters as sc
-from contract_tests.client_support import (
+from contract_tests.support import (
     CREATE_URL,
     CREDITS_URL,
     KEY,

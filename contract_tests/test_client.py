@@ -14,7 +14,7 @@ import pytest
 import respx
 
 import sora2_characters as sc
-from contract_tests.client_support import (
+from contract_tests.support import (
     CREDITS_URL,
     KEY,
     QUERY_URL,

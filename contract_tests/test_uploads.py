@@ -13,7 +13,7 @@ import pytest
 import respx
 
 import sora2_characters as sc
-from contract_tests.client_support import (
+from contract_tests.support import (
     DATA,
     UPLOAD_URL,
     VIDEO_MP4,
