@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -154,12 +155,18 @@ def test_timestamps_that_are_not_unix_seconds_are_refused(stamp: str) -> None:
         webhooks.verify_signature({"data": {"taskId": "t"}}, headers, SECRET, now=NOW)
 
 
-def test_a_secret_read_from_the_environment_with_undecodable_bytes_works() -> None:
-    secret = b"whsec-\xff".decode("utf-8", "surrogateescape")  # what os.environ holds for that byte
-    headers = webhooks.sign("task_1", secret, timestamp=NOW)
-    webhooks.verify_signature({"data": {"taskId": "task_1"}}, headers, b"whsec-\xff", now=NOW)
-    with pytest.raises(sc.WebhookVerificationError, match="encoded"):
-        webhooks.sign("task_1", "whsec-\ud800", timestamp=NOW)
+def test_a_secret_read_from_the_environment_with_undecodable_bytes_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """os.environ hands an undecodable byte over as a lone surrogate; it signs as the byte itself."""
+    monkeypatch.setitem(os.environb, b"SORA2_TEST_WEBHOOK_SECRET", b"whsec-\xff")
+    from_env = os.environ["SORA2_TEST_WEBHOOK_SECRET"]
+    assert from_env == "whsec-\udcff"
+    headers = webhooks.sign("task_1", from_env, timestamp=NOW)
+    assert headers == webhooks.sign("task_1", b"whsec-\xff", timestamp=NOW)
+    body = {"data": {"taskId": "task_1"}}
+    webhooks.verify_signature(body, headers, b"whsec-\xff", now=NOW)
+    webhooks.verify_signature(body, webhooks.sign("task_1", b"whsec-\xff", timestamp=NOW), from_env, now=NOW)
 
 
 # ---- signatures: every way a delivery is refused -------------------------------------------------
@@ -264,10 +271,22 @@ def test_a_timestamp_with_repeated_signs_is_rejected_not_a_crash(stamp: str) -> 
     _reject(_signed_body(), headers, now=NOW)
 
 
-def test_a_secret_that_is_not_utf8_encodable_is_rejected_not_a_crash() -> None:
-    """A str secret from ``os.environ`` may hold lone surrogates (undecodable bytes, surrogateescape)."""
+@pytest.mark.parametrize(
+    "secret", ["whsec-" + chr(0xD800), chr(0xDBFF), "whsec-" + chr(0xDC7F)], ids=["d800", "dbff", "dc7f"]
+)
+def test_a_secret_that_is_not_utf8_encodable_is_rejected_not_a_crash(secret: str) -> None:
+    """A lone surrogate outside U+DC80-U+DCFF stands for no byte: the secret itself is refused.
+
+    The refusal names the secret and comes before the headers are read (a delivery without any
+    header gets it too), so it can never be mistaken for a signature that does not match.
+    """
     headers = webhooks.sign(TASK, SECRET, timestamp=NOW)
-    _reject(_signed_body(), headers, now=NOW, secret="whsec-\udcff")
+    for presented in (headers, {}):
+        message = _reject(_signed_body(), presented, now=NOW, secret=secret)
+        assert "secret holds a lone surrogate" in message
+    with pytest.raises(WebhookVerificationError, match="secret holds a lone surrogate") as caught:
+        webhooks.sign(TASK, secret, timestamp=NOW)
+    assert isinstance(caught.value.__cause__, UnicodeEncodeError)
 
 
 # ---- properties: nothing crashes the verifier ----------------------------------------------------
