@@ -348,11 +348,12 @@ class ClientCore:
             if limiter is not None:
                 yield from self._acquire(limiter)
             current = spec() if callable(spec) else spec
-            request_timeout, request_total = timeout, total
+            request_timeout, request_total, cut_short = timeout, total, False
             if deadline is not None:
                 remaining = max(deadline - clock(), _MIN_DEADLINE_TIMEOUT_S)
                 if remaining < total:
                     request_timeout, request_total = _capped(timeout, remaining), remaining
+                    cut_short = True
             started = clock()
             url = base + current.path
             outcome = yield Send(
@@ -370,6 +371,8 @@ class ClientCore:
                 self._log(current, status, attempt, clock() - started, error)
             if error is None:
                 return data
+            if cut_short and isinstance(error, APITimeoutError):  # the deadline, not the server, ended it
+                raise _DeadlineCutError(error) from (cause or error)
             if attempt < config.max_retries and should_retry(kind, error):
                 retry_after = error.retry_after if isinstance(error, APIError) else None
                 delay = retry_delay(attempt, self.rng.random(), retry_after)
