@@ -489,7 +489,11 @@ class ClientCore:
     def get_task(self, task_id: str) -> Flow[TaskInfo]:
         """Query a task once; an unknown id raises NotFoundError (404, or 422 "recordInfo is null")."""
         check_task_id(task_id)
-        return (yield from self._query_task(task_id, deadline=None))
+        try:
+            return (yield from self._query_task(task_id, deadline=None))
+        except Sora2CharactersError as error:
+            error.about_task(task_id)
+            raise
 
     def _query_task(self, task_id: str, *, deadline: float | None) -> Flow[TaskInfo]:
         """Query an already checked task id; a record of another task is a MalformedResponseError."""
