@@ -30,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sora2_characters as sc
-from contract_tests.client_support import (
+from contract_tests.support import (
     CREATE_URL,
     KEY,
     QUERY_URL,
