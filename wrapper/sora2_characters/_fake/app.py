@@ -31,7 +31,8 @@ from sora2_characters._fake import schema
 from sora2_characters._fake.callbacks import run_scheduler
 from sora2_characters._fake.faults import UPLOAD_OPERATIONS, Fault, FaultPlan
 from sora2_characters._fake.responses import DropResponse, dumps, envelope, json_response, malformed
-from sora2_characters._fake.state import FakeState, PlannedFailure, RecordedRequest, UploadedFile
+from sora2_characters._fake.routes import FILES_PREFIX, OPERATION_PATHS, UPLOAD_API_MOUNT
+from sora2_characters._fake.state import FakeState, PlannedFailure, RecordedRequest, StoredFile
 from sora2_characters._fake.uploads import (
     UploadParseError,
     decode_base64,
@@ -43,8 +44,6 @@ from sora2_characters._fake.uploads import (
 from sora2_characters._fake.videos import MAX_VIDEO_BYTES, VIDEO_FAIL_CODE, video_problem
 from sora2_characters._validation import is_loopback_host
 
-UPLOAD_PREFIX = "/file-upload"
-FILES_PREFIX = "/files/"
 _MESSAGES = {
     400: "Bad request",
     401: "You do not have access permissions",
@@ -82,7 +81,7 @@ class Context:
     faults: FaultPlan
     base_url: Callable[[], str]
 
-    def own_file(self, url: str) -> UploadedFile | bool | None:
+    def own_file(self, url: str) -> StoredFile | bool | None:
         """Return the stored file ``url`` names; ``False`` when ``url`` is not one of this fake's files."""
         base = urlsplit(self.base_url())
         try:
@@ -93,8 +92,7 @@ class Context:
         same_port = port == base.port and (is_loopback_host(host) or host == base.hostname)
         if not same_port or not parts.path.startswith(FILES_PREFIX):
             return False
-        with self.state.lock:
-            return self.state.files.get(unquote(parts.path[len(FILES_PREFIX) :]))
+        return self.state.file(unquote(parts.path[len(FILES_PREFIX) :]))
 
     def file_url(self, file_path: str) -> str:
         """Return the download URL of a stored file."""
@@ -238,7 +236,7 @@ async def _video_failure(ctx: Context, url: str) -> PlannedFailure | None:
         return None
     stored = ctx.own_file(url)
     content: bytes | None
-    if isinstance(stored, UploadedFile) and stored.content is not None:
+    if isinstance(stored, StoredFile) and stored.content is not None:
         content = stored.content
     elif stored is None:
         return PlannedFailure("404", "character_file_url: no file is stored at this URL")
@@ -286,16 +284,14 @@ async def _record_info(ctx: Context, request: Request, body: bytes) -> Outcome:
         problem = schema.validate(value, param_schema, name)
         if problem is not None:
             return Outcome(400, problem)
-    with ctx.state.lock:
-        task = ctx.state.tasks.get(request.query_params["taskId"])
-        if task is None:
-            return Outcome(422, "recordInfo is null")
-        return Outcome(200, "success", task.view(ctx.state.now()))
+    view = ctx.state.view_task(request.query_params["taskId"])
+    if view is None:
+        return Outcome(422, "recordInfo is null")
+    return Outcome(200, "success", view)
 
 
 async def _credits(ctx: Context, request: Request, body: bytes) -> Outcome:
-    with ctx.state.lock:
-        return Outcome(200, "success", ctx.state.credits)
+    return Outcome(200, "success", ctx.state.credits)
 
 
 async def _download_url(ctx: Context, request: Request, body: bytes) -> Outcome:
@@ -307,7 +303,7 @@ async def _download_url(ctx: Context, request: Request, body: bytes) -> Outcome:
     if problem is not None:
         return Outcome(422, problem)
     stored = ctx.own_file(payload["url"])
-    if not isinstance(stored, UploadedFile):
+    if not isinstance(stored, StoredFile):
         return Outcome(422, "url: not a file stored by this server")
     return Outcome(200, "success", f"{ctx.file_url(stored.file_path)}?token={secrets.token_urlsafe(12)}")
 
@@ -326,7 +322,7 @@ def _store(
 ) -> Outcome:
     file_name = file_name_for(fields.get("fileName"), name_hint)
     file_path = f"{fields['uploadPath']}/{file_name}"
-    stored = UploadedFile(
+    stored = StoredFile(
         file_name=file_name,
         file_path=file_path,
         mime_type=mime_type_for(content, file_name, declared),
@@ -334,8 +330,7 @@ def _store(
         content=content,
         source_url=source_url,
     )
-    with ctx.state.lock:
-        ctx.state.files[file_path] = stored
+    ctx.state.store_file(stored)
     data = {
         "fileName": file_name,
         "filePath": file_path,
@@ -403,8 +398,7 @@ async def _url_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
 
 async def _serve_file(ctx: Context, request: Request) -> Response:
     file_path = request.path_params["file_path"]
-    with ctx.state.lock:
-        stored = ctx.state.files.get(file_path)
+    stored = ctx.state.file(file_path)
     status = 200 if stored is not None and stored.content is not None else 404
     _record(ctx, request, b"", operation=None, fault=None, status=status)
     if stored is None or stored.content is None:
@@ -414,7 +408,7 @@ async def _serve_file(ctx: Context, request: Request) -> Response:
 
 async def _not_found(ctx: Context, request: Request) -> Response:
     body = await request.body()
-    upload = request.url.path.removeprefix(UPLOAD_PREFIX) in {
+    upload = request.url.path.removeprefix(UPLOAD_API_MOUNT) in {
         "/api/file-stream-upload",
         "/api/file-base64-upload",
         "/api/file-url-upload",
@@ -449,8 +443,8 @@ def build_app(ctx: Context) -> Starlette:
         return call
 
     routes: list[Route] = []
-    for (method, path), operation in schema.OPERATION_PATHS.items():
-        paths = [path, UPLOAD_PREFIX + path] if operation in UPLOAD_OPERATIONS else [path]
+    for (method, path), operation in OPERATION_PATHS.items():
+        paths = [path, UPLOAD_API_MOUNT + path] if operation in UPLOAD_OPERATIONS else [path]
         routes += [Route(each, endpoint(operation), methods=[method.upper()]) for each in paths]
 
     async def serve_file(request: Request) -> Response:

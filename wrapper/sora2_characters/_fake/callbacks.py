@@ -23,9 +23,8 @@ TICK = 0.005
 IDLE_WAIT = 1.0
 
 
-def callback_payload(task: TaskRecord, now: float) -> dict[str, Any]:
-    """Build the body of a task's callback: a recordInfo response (code 200 on success, 501 on failure)."""
-    view = task.view(now)
+def callback_payload(view: dict[str, Any]) -> dict[str, Any]:
+    """Build the body of a task's callback from its final view (code 200 on success, 501 on failure)."""
     if view["state"] == "success":
         return {"code": 200, "msg": "success", "data": view}
     return {"code": 501, "msg": view["failMsg"] or "Generation failed", "data": view}
@@ -46,11 +45,13 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-async def deliver(state: FakeState, client: httpx.AsyncClient, task: TaskRecord) -> CallbackAttempt:
-    """POST ``task``'s callback once and record the attempt."""
+async def deliver(
+    state: FakeState, client: httpx.AsyncClient, task: TaskRecord, view: dict[str, Any]
+) -> CallbackAttempt:
+    """POST ``task``'s callback (its final ``view``) once and record the attempt."""
     url = task.callback_url or ""
     now = state.now()
-    payload = callback_payload(task, now)
+    payload = callback_payload(view)
     headers = {
         "Content-Type": "application/json",
         **_signature_headers(task.task_id, state.settings.webhook_secret),
@@ -76,26 +77,8 @@ async def deliver(state: FakeState, client: httpx.AsyncClient, task: TaskRecord)
         payload=payload,
         time=now,
     )
-    with state.lock:
-        state.callbacks.append(attempt)
+    state.record_callback(attempt)
     return attempt
-
-
-def _due(state: FakeState) -> tuple[list[TaskRecord], bool]:
-    """(tasks to call back now, whether some callback is still to come)."""
-    now = state.now()
-    due: list[TaskRecord] = []
-    waiting = False
-    with state.lock:
-        for task in state.tasks.values():
-            if task.callback_url is None or task.callback_done:
-                continue
-            if task.state(now) in ("success", "fail"):
-                task.callback_done = True
-                due.append(task)
-            else:
-                waiting = True
-    return due, waiting
 
 
 async def run_scheduler(state: FakeState) -> None:
@@ -110,9 +93,9 @@ async def run_scheduler(state: FakeState) -> None:
     try:
         async with httpx.AsyncClient(timeout=state.settings.callback_timeout, trust_env=False) as client:
             while True:
-                due, waiting = _due(state)
-                for task in due:
-                    await deliver(state, client, task)
+                due, waiting = state.due_callbacks()
+                for task, view in due:
+                    await deliver(state, client, task, view)
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), TICK if waiting else IDLE_WAIT)

@@ -12,6 +12,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from sora2_characters._fake.routes import OPERATION_PATHS
 from sora2_characters._spec import load_spec
 from sora2_characters._validation import is_loopback_host
 
@@ -27,17 +28,6 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,),
     "number": (int, float),
     "boolean": (bool,),
-}
-
-# (method, path) -> operation name used by the fault plan and the recorded requests.
-OPERATION_PATHS: dict[tuple[str, str], str] = {
-    ("post", "/api/v1/jobs/createTask"): "createTask",
-    ("get", "/api/v1/jobs/recordInfo"): "recordInfo",
-    ("get", "/api/v1/chat/credit"): "credits",
-    ("post", "/api/v1/common/download-url"): "downloadUrl",
-    ("post", "/api/file-stream-upload"): "fileStreamUpload",
-    ("post", "/api/file-base64-upload"): "fileBase64Upload",
-    ("post", "/api/file-url-upload"): "fileUrlUpload",
 }
 
 
