@@ -30,7 +30,13 @@ from starlette.routing import Route
 from sora2_characters._fake import schema
 from sora2_characters._fake.callbacks import run_scheduler
 from sora2_characters._fake.faults import UPLOAD_OPERATIONS, Fault, FaultPlan
-from sora2_characters._fake.responses import DropResponse, dumps, envelope, json_response, malformed
+from sora2_characters._fake.responses import (
+    DropResponse,
+    default_message,
+    envelope,
+    malformed,
+    spring_error,
+)
 from sora2_characters._fake.routes import FILES_PREFIX, OPERATION_PATHS, UPLOAD_API_MOUNT
 from sora2_characters._fake.state import FakeState, PlannedFailure, RecordedRequest, StoredFile
 from sora2_characters._fake.uploads import (
@@ -43,25 +49,6 @@ from sora2_characters._fake.uploads import (
 )
 from sora2_characters._fake.videos import MAX_VIDEO_BYTES, VIDEO_FAIL_CODE, video_problem
 from sora2_characters._validation import is_loopback_host
-
-_MESSAGES = {
-    400: "Bad request",
-    401: "You do not have access permissions",
-    402: "Credits insufficient",
-    404: "Not found",
-    422: "Validation error: a parameter is invalid",
-    429: "Rate limit exceeded",
-    433: "Usage limit exceeded",
-    455: "Service under maintenance",
-    500: "Server error",
-    501: "Generation failed",
-    505: "Feature disabled",
-}
-
-
-def default_message(code: int) -> str:
-    """Return the message sent with ``code`` when the caller gave none."""
-    return _MESSAGES.get(code, f"Error {code}")
 
 
 @dataclass
@@ -199,17 +186,19 @@ async def _answer(
     if fault is not None and fault.kind == "code":
         assert fault.code is not None  # noqa: S101 - Fault.__post_init__ guarantees it
         http_status = fault.http_status
-        response = envelope(fault.code, fault.msg or default_message(fault.code), style=style, upload=upload)
+        message = fault.msg or default_message(fault.code, style, upload=upload)
+        response = envelope(fault.code, message, style=style, upload=upload)
         if http_status is not None:
             response.status_code = http_status
         return response
     if fault is not None and fault.kind == "rate_limit":
-        response = envelope(429, fault.msg or default_message(429), style="http", upload=upload)
+        response = envelope(429, fault.msg or default_message(429, style), style=style, upload=upload)
+        response.status_code = 429  # a rate limit is an HTTP 429 in both styles
         if fault.retry_after is not None:
             response.headers["Retry-After"] = fault.retry_after
         return response
     if not _authorized(ctx, request):
-        outcome = Outcome(401, "Unauthorized" if upload else default_message(401))
+        outcome = Outcome(401, default_message(401, style, upload=upload))
     else:
         outcome = await handler(ctx, request, body)
     response = envelope(outcome.code, outcome.msg, outcome.data, style=style, upload=upload)
@@ -257,21 +246,36 @@ async def _video_failure(ctx: Context, url: str) -> PlannedFailure | None:
     return None if problem is None else PlannedFailure(VIDEO_FAIL_CODE, problem)
 
 
+def _create_problem(payload: Any, style: str) -> Outcome | None:
+    problem = schema.validate(payload, schema.request_schema("createTask"))
+    if problem is None and "input" not in payload:
+        problem = schema.Problem("input", "required", "input: is required")
+    if problem is None:
+        return None
+    if style == "live" and problem.keyword == "required":
+        return Outcome(500, "This field is required")  # as captured: a missing field is a 500
+    if style == "live" and problem.field == "model" and problem.keyword == "enum":
+        return Outcome(422, "The model is not supported")
+    return Outcome(422, problem.message)
+
+
 async def _create_task(ctx: Context, request: Request, body: bytes) -> Outcome:
+    style = ctx.state.settings.error_style
     try:
         payload = _json_body(body)
     except UploadParseError as exc:
         return Outcome(400, str(exc))
-    problem = schema.validate(payload, schema.request_schema("createTask"))
-    if problem is None and "input" not in payload:
-        problem = "input: is required"
-    if problem is not None:
-        return Outcome(422, problem)
+    refused = _create_problem(payload, style)
+    if refused is not None:
+        return refused
     failure = await _video_failure(ctx, payload["input"]["character_file_url"][0])
     task = ctx.state.create_task(payload, failure)  # checks the balance and bills in one step
     if task is None:
-        return Outcome(402, default_message(402))
-    return Outcome(200, "success", {"taskId": task.task_id})
+        return Outcome(402, default_message(402, style))
+    data = {"taskId": task.task_id}
+    if style == "live":
+        data["recordId"] = task.task_id  # as captured: the same id again
+    return Outcome(200, "success", data)
 
 
 async def _record_info(ctx: Context, request: Request, body: bytes) -> Outcome:
@@ -283,7 +287,7 @@ async def _record_info(ctx: Context, request: Request, body: bytes) -> Outcome:
             continue
         problem = schema.validate(value, param_schema, name)
         if problem is not None:
-            return Outcome(400, problem)
+            return Outcome(400, problem.message)
     view = ctx.state.view_task(request.query_params["taskId"])
     if view is None:
         return Outcome(422, "recordInfo is null")
@@ -301,10 +305,11 @@ async def _download_url(ctx: Context, request: Request, body: bytes) -> Outcome:
         return Outcome(400, str(exc))
     problem = schema.validate(payload, schema.request_schema("downloadUrl"))
     if problem is not None:
-        return Outcome(422, problem)
+        return Outcome(422, problem.message)
     stored = ctx.own_file(payload["url"])
     if not isinstance(stored, StoredFile):
-        return Outcome(422, "url: not a file stored by this server")
+        live = ctx.state.settings.error_style == "live"
+        return Outcome(422, "url is wrong" if live else "url: not a file stored by this server")
     return Outcome(200, "success", f"{ctx.file_url(stored.file_path)}?token={secrets.token_urlsafe(12)}")
 
 
@@ -342,10 +347,13 @@ def _store(
     return Outcome(200, "File uploaded successfully", data)
 
 
-def _upload_fields(operation: str, fields: dict[str, Any]) -> None:
+def _upload_fields(ctx: Context, operation: str, fields: Any) -> None:
     problem = schema.validate(fields, schema.request_schema(operation))
-    if problem is not None:
-        raise UploadParseError(problem)
+    if problem is None:
+        return
+    if ctx.state.settings.error_style == "live" and problem.keyword == "required":
+        raise UploadParseError(f"Missing required parameter: {problem.field}")  # the docs' wording
+    raise UploadParseError(problem.message)
 
 
 async def _stream_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
@@ -356,7 +364,7 @@ async def _stream_upload(ctx: Context, request: Request, body: bytes) -> Outcome
         }
         if "file" in parts:
             fields["file"] = "<binary>"
-        _upload_fields("fileStreamUpload", fields)
+        _upload_fields(ctx, "fileStreamUpload", fields)
     except UploadParseError as exc:
         return Outcome(400, str(exc))
     file = parts["file"]
@@ -366,7 +374,7 @@ async def _stream_upload(ctx: Context, request: Request, body: bytes) -> Outcome
 async def _base64_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
     try:
         fields = _json_body(body)
-        _upload_fields("fileBase64Upload", fields)
+        _upload_fields(ctx, "fileBase64Upload", fields)
         content, declared = decode_base64(fields["base64Data"])
     except (UploadParseError, binascii.Error) as exc:
         return Outcome(400, str(exc))
@@ -376,7 +384,7 @@ async def _base64_upload(ctx: Context, request: Request, body: bytes) -> Outcome
 async def _url_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
     try:
         fields = _json_body(body)
-        _upload_fields("fileUrlUpload", fields)
+        _upload_fields(ctx, "fileUrlUpload", fields)
     except UploadParseError as exc:
         return Outcome(400, str(exc))
     url: str = fields["fileUrl"]
@@ -408,16 +416,17 @@ async def _serve_file(ctx: Context, request: Request) -> Response:
 
 async def _not_found(ctx: Context, request: Request) -> Response:
     body = await request.body()
-    upload = request.url.path.removeprefix(UPLOAD_API_MOUNT) in {
-        "/api/file-stream-upload",
-        "/api/file-base64-upload",
-        "/api/file-url-upload",
-    }
-    code = 405 if upload else 404
+    path = request.url.path
+    operation_paths = {each for _, each in OPERATION_PATHS}
+    known = path in operation_paths or path.removeprefix(UPLOAD_API_MOUNT) in operation_paths
     style = ctx.state.settings.error_style
-    response = envelope(
-        code, "Method not allowed" if upload else default_message(404), style=style, upload=upload
-    )
+    if style == "live":  # Spring answers a wrong path or method itself, outside the envelope
+        response = spring_error(path, round(ctx.state.now() * 1000), 405 if known else 404)
+    else:
+        upload = known and path.removeprefix(UPLOAD_API_MOUNT).startswith("/api/file-")
+        code = 405 if upload else 404
+        message = "Method not allowed" if upload else default_message(404)
+        response = envelope(code, message, style=style, upload=upload)
     _record(ctx, request, body, operation=None, fault=None, status=response.status_code)
     return response
 
@@ -469,4 +478,4 @@ def build_app(ctx: Context) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-__all__ = ["Context", "build_app", "default_message", "dumps", "json_response"]
+__all__ = ["Context", "build_app"]

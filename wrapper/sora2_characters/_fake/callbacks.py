@@ -16,18 +16,37 @@ from typing import Any
 
 import httpx
 
+from sora2_characters._fake.responses import dumps
 from sora2_characters._fake.schema import is_loopback_url
-from sora2_characters._fake.state import CallbackAttempt, FakeState, TaskRecord
+from sora2_characters._fake.state import CallbackAttempt, ErrorStyle, FakeState, TaskRecord
 
 TICK = 0.005
 IDLE_WAIT = 1.0
 
 
-def callback_payload(view: dict[str, Any]) -> dict[str, Any]:
-    """Build the body of a task's callback from its final view (code 200 on success, 501 on failure)."""
-    if view["state"] == "success":
+#: The live callback's content type and client (okhttp), as captured.
+LIVE_CALLBACK_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "okhttp/4.12.0"}
+LIVE_SUCCESS_MSG = "Playground task completed successfully."
+LIVE_FAILURE_MSG = "Playground task failed."
+
+
+def callback_payload(view: dict[str, Any], style: ErrorStyle = "live") -> dict[str, Any]:
+    """Build the body of a task's callback from its final view (code 200 on success, 501 on failure).
+
+    Live: the captured messages, and no ``failCode``/``failMsg`` keys on success. ``http``: the
+    recordInfo envelope as documented.
+    """
+    success = view.get("state") == "success"
+    if style == "live":
+        data = {
+            key: value for key, value in view.items() if not success or key not in {"failCode", "failMsg"}
+        }
+        if success:
+            return {"code": 200, "msg": LIVE_SUCCESS_MSG, "data": data}
+        return {"code": 501, "msg": LIVE_FAILURE_MSG, "data": data}
+    if success:
         return {"code": 200, "msg": "success", "data": view}
-    return {"code": 501, "msg": view["failMsg"] or "Generation failed", "data": view}
+    return {"code": 501, "msg": view.get("failMsg") or "Generation failed", "data": view}
 
 
 def _signature_headers(task_id: str, secret: str | bytes | None) -> dict[str, str]:
@@ -51,11 +70,10 @@ async def deliver(
     """POST ``task``'s callback (its final ``view``) once and record the attempt."""
     url = task.callback_url or ""
     now = state.now()
-    payload = callback_payload(view)
-    headers = {
-        "Content-Type": "application/json",
-        **_signature_headers(task.task_id, state.settings.webhook_secret),
-    }
+    style = state.settings.error_style
+    payload = callback_payload(view, style)
+    base = LIVE_CALLBACK_HEADERS if style == "live" else {"Content-Type": "application/json"}
+    headers = {**base, **_signature_headers(task.task_id, state.settings.webhook_secret)}
     status: int | None = None
     error: str | None = None
     if not is_loopback_url(url):
@@ -63,7 +81,7 @@ async def deliver(
         error = "not a loopback URL: the fake only calls back to this machine"
     else:
         try:
-            response = await client.post(url, json=payload, headers=headers)
+            response = await client.post(url, content=dumps(payload), headers=headers)
             status, outcome = response.status_code, "delivered"
         except Exception as exc:  # noqa: BLE001 - one bad callback must not stop the scheduler
             outcome, error = "failed", _describe(exc)

@@ -25,6 +25,8 @@ RemoteVideos = Literal["accept", "fail"]
 PHASES: tuple[LifecycleState, ...] = ("waiting", "queuing", "generating")
 DEFAULT_TASK_DURATIONS: Mapping[LifecycleState, float] = {"waiting": 1.0, "queuing": 2.0, "generating": 12.0}
 MODEL = "sora-2-characters"
+#: Record fields the live service leaves out unless configured (``FakeApikley(record_fields=...)``).
+OPTIONAL_RECORD_FIELDS = frozenset({"progress", "updateTime"})
 
 
 def task_durations_from(
@@ -65,6 +67,7 @@ class FakeSettings:
     remote_videos: RemoteVideos
     callback_timeout: float
     fetch_timeout: float
+    record_fields: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,6 @@ class TaskRecord:
 
     task_id: str
     body: dict[str, Any]
-    param: str
     created_at: float
     time_scale: float
     durations: dict[LifecycleState, float]
@@ -150,6 +152,8 @@ class TaskRecord:
     fail_msg: str | None = None
     model: str = MODEL
     pinned: LifecycleState | None = None
+    raw_param: str | None = None
+    settled: bool = field(default=False, repr=False)
     callback_done: bool = field(default=False, repr=False)
     overrides: list[TaskOverride] = field(default_factory=list, repr=False)
 
@@ -190,28 +194,74 @@ class TaskRecord:
             start = end
         return ("fail" if self.fail_code is not None else "success"), start, 1.0
 
-    def view(self, now: float) -> dict[str, Any]:
+    def view(
+        self, now: float, style: ErrorStyle = "live", record_fields: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
         """Return the ``data`` object recordInfo answers (and callbacks carry) at clock value ``now``.
 
-        Overrides (``fake.override_task``) rewrite fields of the honest view, in the order given.
+        ``style`` picks the wire: ``live`` as the service answers (see :meth:`_live_view`), ``http``
+        as the docs describe. Overrides (``fake.override_task``) rewrite fields of the honest
+        view, in the order given.
         """
-        data = self._honest_view(now)
+        data = self._live_view(now, record_fields) if style == "live" else self._documented_view(now)
         for override in self.overrides:
             data = override.apply(data)
         return data
 
-    def _honest_view(self, now: float) -> dict[str, Any]:
+    def param(self, style: ErrorStyle = "live") -> str:
+        """Return the ``param`` string: the request body as the service stores it.
+
+        Live, ``input`` is itself a JSON string inside the JSON string (as captured); documented,
+        the body is encoded once.
+        """
+        if self.raw_param is not None:
+            return self.raw_param
+        if style != "live" or not isinstance(self.body.get("input"), dict | list):
+            return encode_param(self.body)
+        rest = {key: value for key, value in self.body.items() if key != "input"}
+        return encode_param({"input": encode_param(self.body["input"]), **rest})
+
+    def credits_consumed(self, state: LifecycleState) -> float:
+        """Return what the task has cost: its price once it succeeded, 0 while running or after a failure."""
+        return self.credits if state == "success" else 0
+
+    def _live_view(self, now: float, record_fields: frozenset[str]) -> dict[str, Any]:
+        # As captured: resultJson "" until success; failCode/failMsg/costTime/completeTime null
+        # until they apply; costTime whole seconds; no progress/updateTime unless configured.
+        state, entered, fraction = self._position(now)
+        create_ms = round(self.created_at * 1000)
+        done = state in ("success", "fail")
+        failed = state == "fail"
+        data: dict[str, Any] = {
+            "taskId": self.task_id,
+            "model": self.model,
+            "state": state,
+            "param": self.param("live"),
+            "resultJson": json.dumps({"character_id": self.character_id}) if state == "success" else "",
+            "failCode": (self.fail_code or "") if failed else None,
+            "failMsg": (self.fail_msg or "") if failed else None,
+            "costTime": round(self.total_duration) if done else None,
+            "completeTime": create_ms + round(entered * 1000) if done else None,
+            "createTime": create_ms,
+            "creditsConsumed": self.credits_consumed(state),
+        }
+        if "progress" in record_fields:
+            data["progress"] = _progress(state, fraction)
+        if "updateTime" in record_fields:
+            data["updateTime"] = create_ms + round(entered * 1000)
+        return data
+
+    def _documented_view(self, now: float) -> dict[str, Any]:
         state, entered, fraction = self._position(now)
         create_ms = round(self.created_at * 1000)
         update_ms = create_ms + round(entered * 1000)
         done = state in ("success", "fail")
-        progress = 100 if done else int(fraction * 99) if state == "generating" else 0
         failed = state == "fail"
         return {
             "taskId": self.task_id,
             "model": self.model,
             "state": state,
-            "param": self.param,
+            "param": self.param("http"),
             "resultJson": json.dumps({"character_id": self.character_id}) if state == "success" else None,
             "failCode": (self.fail_code or "") if failed else "",
             "failMsg": (self.fail_msg or "") if failed else "",
@@ -219,9 +269,15 @@ class TaskRecord:
             "completeTime": update_ms if done else None,
             "createTime": create_ms,
             "updateTime": update_ms,
-            "progress": progress,
-            "creditsConsumed": self.credits if state == "success" else 0,
+            "progress": _progress(state, fraction),
+            "creditsConsumed": self.credits_consumed(state),
         }
+
+
+def _progress(state: LifecycleState, fraction: float) -> int:
+    if state in ("success", "fail"):
+        return 100
+    return int(fraction * 99) if state == "generating" else 0
 
 
 @dataclass
@@ -266,7 +322,7 @@ class TaskSeed:
     fail_code: str
     fail_msg: str
     body: dict[str, Any]
-    param: str
+    raw_param: str | None
 
 
 @dataclass(frozen=True)
@@ -347,13 +403,15 @@ class FakeState:
 
     @property
     def credits(self) -> float:
-        """The remaining balance."""
+        """The remaining balance (failed tasks refunded)."""
         with self._lock:
+            self._settle(self.now())
             return self._credits
 
     def set_credits(self, value: float) -> None:
-        """Set the remaining balance."""
+        """Set the remaining balance (refunds due so far are settled first, so they are not added later)."""
         with self._lock:
+            self._settle(self.now())
             self._credits = value
 
     # ---- snapshots for the tests -------------------------------------------------------------
@@ -408,7 +466,10 @@ class FakeState:
         """Return ``task_id``'s recordInfo ``data`` now (overrides applied), or ``None`` when unknown."""
         with self._lock:
             task = self._tasks.get(task_id)
-            return None if task is None else task.view(self.now())
+            return None if task is None else self._view(task, self.now())
+
+    def _view(self, task: TaskRecord, now: float) -> dict[str, Any]:
+        return task.view(now, self._settings.error_style, self._settings.record_fields)
 
     def due_callbacks(self) -> tuple[list[tuple[TaskRecord, dict[str, Any]]], bool]:
         """(tasks to call back now with their final view, whether some callback is still to come).
@@ -424,7 +485,7 @@ class FakeState:
                     continue
                 if task.state(now) in ("success", "fail"):
                     task.callback_done = True
-                    due.append((task, task.view(now)))
+                    due.append((task, self._view(task, now)))
                 else:
                     waiting = True
         return due, waiting
@@ -449,12 +510,35 @@ class FakeState:
                 self._tasks[task_id].overrides.append(override)
 
     def new_task_id(self) -> str:
-        """Return a live-looking, unique ``task_sora-2-characters_<ms>`` id."""
-        stamp = round(self.now() * 1000)
+        """Return a fresh, unique task id in the style's shape.
+
+        Live ids are 32 hex characters (as captured); documented ones ``task_sora-2-characters_<ms>``.
+        """
         with self._lock:
+            if self._settings.error_style == "live":
+                task_id = secrets.token_hex(16)
+                while task_id in self._tasks:  # pragma: no cover - 128 random bits
+                    task_id = secrets.token_hex(16)
+                return task_id
+            stamp = round(self.now() * 1000)
             while f"task_{MODEL}_{stamp}" in self._tasks:
                 stamp += 1
             return f"task_{MODEL}_{stamp}"
+
+    def _settle(self, now: float) -> None:
+        """Refund each task that has ended in ``fail`` since the last look (once per task).
+
+        A task is billed when it is created; a failure gives the credits back, as the live
+        service does. Called, under the lock, before every read or check of the balance.
+        """
+        for task in self._tasks.values():
+            if task.settled or task.credits == 0:
+                continue
+            state = task.state(now)
+            if state in ("success", "fail"):
+                task.settled = True
+                if state == "fail":
+                    self._credits = round(self._credits + task.credits, 6)
 
     def seed_task(self, seed: TaskSeed) -> TaskRecord:
         """Hold a task exactly as ``seed`` describes (no schedule to follow, no credits debited).
@@ -470,7 +554,7 @@ class FakeState:
             task = TaskRecord(
                 task_id=seed.task_id or self.new_task_id(),
                 body=seed.body,
-                param=seed.param,
+                raw_param=seed.raw_param,
                 created_at=now - (total * self._settings.time_scale if finished else 0.0),
                 time_scale=self._settings.time_scale,
                 durations=durations,
@@ -524,6 +608,7 @@ class FakeState:
         the debit happen under one lock, so concurrent creates never overdraw.
         """
         with self._lock:
+            self._settle(self.now())
             if self._credits < self._settings.credits_per_task:
                 return None
             planned = self._planned_failures.pop(0) if self._planned_failures else None
@@ -531,7 +616,6 @@ class FakeState:
             task = TaskRecord(
                 task_id=self.new_task_id(),
                 body=body,
-                param=encode_param(body),
                 created_at=self.now(),
                 time_scale=self._settings.time_scale,
                 durations=dict(self._settings.task_durations),

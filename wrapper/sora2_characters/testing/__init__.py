@@ -51,7 +51,7 @@ Callbacks go only to loopback URLs (others are recorded as refused). A task is c
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -60,6 +60,7 @@ from sora2_characters._fake.faults import DropWhen, Fault, FaultPlan, MalformedK
 from sora2_characters._fake.routes import UPLOAD_API_MOUNT
 from sora2_characters._fake.serving import serve
 from sora2_characters._fake.state import (
+    OPTIONAL_RECORD_FIELDS,
     CallbackAttempt,
     ErrorStyle,
     FakeSettings,
@@ -72,7 +73,6 @@ from sora2_characters._fake.state import (
     TaskOverride,
     TaskRecord,
     TaskSeed,
-    encode_param,
     task_durations_from,
 )
 
@@ -121,6 +121,8 @@ class FakeApikley:
         callback_timeout: seconds allowed to each callback POST.
         fetch_timeout: seconds allowed to fetch a video or ``fileUrl`` from another loopback server.
         clock: wall clock in seconds (default ``time.time``); inject one to control time by hand.
+        record_fields: optional task-record fields the live style sends (``"progress"``,
+            ``"updateTime"``); the live service leaves them out, the ``http`` style always sends them.
 
     """
 
@@ -143,6 +145,7 @@ class FakeApikley:
         callback_timeout: float = 5.0,
         fetch_timeout: float = 5.0,
         clock: Callable[[], float] | None = None,
+        record_fields: Collection[str] = (),
     ) -> None:
         keys = (api_key,) if isinstance(api_key, str) else tuple(api_key)
         if not keys or not all(keys):
@@ -151,6 +154,10 @@ class FakeApikley:
         _check_choice("remote_videos", remote_videos, ("accept", "fail"))
         if time_scale < 0:
             raise ValueError(f"time_scale must be >= 0, got {time_scale}")
+        unknown = set(record_fields) - OPTIONAL_RECORD_FIELDS
+        if unknown or isinstance(record_fields, str):
+            choices = ", ".join(sorted(OPTIONAL_RECORD_FIELDS))
+            raise ValueError(f"record_fields takes a collection of {choices}; got {record_fields!r}")
         self._host = host
         self._port = port
         self._keys = keys
@@ -167,6 +174,7 @@ class FakeApikley:
                 remote_videos=remote_videos,
                 callback_timeout=callback_timeout,
                 fetch_timeout=fetch_timeout,
+                record_fields=frozenset(record_fields),
             ),
             credits=initial_credits,
             clock=clock,
@@ -497,16 +505,13 @@ class FakeApikley:
             raise ValueError("task_id must be a non-empty string (or None for a fresh id)")
         if not isinstance(model, str) or not model:
             raise ValueError("model must be a non-empty model name")
-        body: dict[str, Any]
-        if param is None:
-            body = {"model": model, "input": {"character_file_url": [_SEED_VIDEO_URL]}}
-            param_text = encode_param(body)
-        elif isinstance(param, str):
-            param_text = param
-            body = {}
-        else:
-            body = dict(param)
-            param_text = encode_param(body)
+        body: dict[str, Any] = (
+            {"model": model, "input": {"character_file_url": [_SEED_VIDEO_URL]}}
+            if param is None
+            else {}
+            if isinstance(param, str)
+            else dict(param)
+        )
         seed = TaskSeed(
             task_id=task_id,
             model=model,
@@ -515,7 +520,7 @@ class FakeApikley:
             fail_code=DEFAULT_FAIL_CODE if fail_code is None else fail_code,
             fail_msg=DEFAULT_FAIL_MSG if fail_msg is None else fail_msg,
             body=body,
-            param=param_text,
+            raw_param=param if isinstance(param, str) else None,
         )
         return self._state.seed_task(seed).task_id
 
