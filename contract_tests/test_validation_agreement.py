@@ -40,7 +40,7 @@ near_limit = st.builds(
     st.sampled_from(["a", "é", "字", "\U0001f600", "\ud800"]),
     st.integers(min_value=4995, max_value=5005),
 )
-odd_values = (
+odd_values: st.SearchStrategy[Any] = (
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.just({}) | st.just([])
 )
 texts = st.text(max_size=30) | near_limit | odd_values
