@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.fault_support import CallbackReceiver
+from contract_tests.support import CallbackReceiver
 from sora2_characters._fake.likeness import KNOWN_DIFFERENCES, NOT_COMPARED
 from sora2_characters.testing import FakeApikley
 
@@ -198,7 +198,7 @@ def _callback(fail: bool) -> Situation:
         fake.time_scale = 0
         if fail:
             fake.fail_task(fail_code="500", fail_msg="Internal server error")
-        with CallbackReceiver(lambda headers, body: 200) as receiver:
+        with CallbackReceiver() as receiver:
             assert _create(fake, http, {**TASK_BODY, "callBackUrl": receiver.url}).status == 200
             fake.wait_for_callbacks(1)
         (delivery,) = receiver.deliveries

@@ -1,92 +1,100 @@
-"""The shape of ``sora2_characters.testing``: a facade over ``_fake``, whose rules hold in the code.
-
-Two rules a newcomer relies on are checked from the source, so a change that breaks them fails here:
-only ``_fake/state.py`` takes the state's lock, and no internal name equals a public one while
-meaning something else.
-"""
+"""``sora2_characters.testing``: the ``FakeApikley`` facade (start, stop, options) and the
+SDK's clients on it."""
 
 from __future__ import annotations
 
-import ast
-import importlib
-import subprocess
-import sys
-from pathlib import Path
+from typing import Any
 
-import sora2_characters
-from sora2_characters import testing, webhooks
+import httpx
+import pytest
 
-PACKAGE = Path(sora2_characters.__file__).resolve().parent
-PUBLIC_MODULES = ("sora2_characters", "sora2_characters.testing", "sora2_characters.webhooks")
+from contract_tests.support import DATA, VIDEO_MP4
+from sora2_characters import APIConnectionError, AsyncClient, Client, TaskFailedError
+from sora2_characters.testing import FakeApikley
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+def test_upload_create_and_wait(sora2_client: Client, fake_apikley: FakeApikley) -> None:
+    video = sora2_client.upload_video(VIDEO_MP4)
+    task = sora2_client.create_character_and_wait(video.download_url, character_prompt="a fox")
+    assert task.character_id is not None
+    assert task.character_id.startswith("char_")
+    assert fake_apikley.tasks[0].body["input"]["character_prompt"] == "a fox"
+    assert sora2_client.get_credits() == 97.5
 
 
-def _defined_names(tree: ast.Module) -> set[str]:
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(target.id for target in node.targets if isinstance(target, ast.Name))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.add(node.target.id)
-    return names
+def test_a_bad_video_ends_in_task_failed(sora2_client: Client, fake_apikley: FakeApikley) -> None:
+    url = f"{fake_apikley.base_url}/files/never/uploaded.mp4"
+    with pytest.raises(TaskFailedError):
+        sora2_client.create_character_and_wait(url)
 
 
-def test_no_internal_name_equals_a_public_one_with_another_meaning() -> None:
-    public: dict[str, list[object]] = {}
-    for name in PUBLIC_MODULES:
-        module = importlib.import_module(name)
-        for exported in module.__all__:
-            public.setdefault(exported, []).append(getattr(module, exported))
-    clashes = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        module_name = _module_name(path)
-        if module_name.endswith("__main__"):
-            continue  # running it would start a command line; its names are checked by hand below
-        for name in _defined_names(ast.parse(path.read_text(encoding="utf-8"))) & public.keys():
-            own = getattr(importlib.import_module(module_name), name)
-            if any(own is not exported for exported in public[name]):
-                clashes.append(f"{module_name}.{name}")
-    assert clashes == []
-    assert not {"build_parser", "fake_from_args", "main"} & set(testing.__all__)
+def test_a_dropped_create_task_is_never_repeated(sora2_client: Client, fake_apikley: FakeApikley) -> None:
+    video = sora2_client.upload_video(VIDEO_MP4)
+    fake_apikley.drop_connection_next("createTask", when="after_read")
+    with pytest.raises(APIConnectionError):
+        sora2_client.create_character(video.download_url)
+    assert len(fake_apikley.tasks) == 1
+    assert len(fake_apikley.requests_for("createTask")) == 1
 
 
-def test_names_that_used_to_clash_are_gone_or_distinct() -> None:
-    assert not hasattr(testing, "UploadedFile")  # the client's model keeps the name
-    assert "UploadedFile" not in testing.__all__
-    assert not hasattr(importlib.import_module("sora2_characters._fake.state"), "TaskState")
-    assert not hasattr(importlib.import_module("sora2_characters._fake.state"), "Settings")
-    assert not hasattr(importlib.import_module("sora2_characters._fake.app"), "UPLOAD_PREFIX")
-    assert webhooks.__all__  # the webhook names were part of the comparison above
+@pytest.mark.anyio
+async def test_the_async_client(async_sora2_client: AsyncClient, fake_apikley: FakeApikley) -> None:
+    video = await async_sora2_client.upload_video(DATA / "clip-2s.webm")
+    task = await async_sora2_client.create_character_and_wait(video.download_url)
+    assert task.character_id is not None
+    assert video.file_path is not None
+    assert fake_apikley.uploaded_files[video.file_path].mime_type == "video/webm"
 
 
-def test_only_the_state_module_touches_the_state_lock() -> None:
-    offenders = []
-    for path in sorted((PACKAGE / "_fake").glob("*.py")) + sorted((PACKAGE / "testing").glob("*.py")):
-        if path.name == "state.py":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Attribute) and node.attr in {"lock", "_lock", "_tasks", "_files"}:
-                value = node.value
-                owner = value.attr if isinstance(value, ast.Attribute) else getattr(value, "id", "")
-                if "state" in owner:
-                    offenders.append(f"{path.name}:{node.lineno}")
-    assert offenders == []
+@pytest.mark.anyio
+async def test_the_fake_hands_out_clients_bound_to_it(fake_apikley: FakeApikley) -> None:
+    fake_apikley.credits = 42.0
+    with fake_apikley.client(max_retries=0) as client:
+        assert (client.base_url, client.upload_base_url) == (
+            fake_apikley.base_url,
+            fake_apikley.upload_base_url,
+        )
+        assert client.get_credits() == 42.0
+    async with fake_apikley.async_client(max_retries=0) as async_client:
+        assert await async_client.get_credits() == 42.0
+    assert [request.headers["authorization"] for request in fake_apikley.requests] == [
+        "Bearer <redacted>"
+    ] * 2
 
 
-def test_the_module_command_line_still_starts() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "sora2_characters.testing", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "python -m sora2_characters.testing" in result.stdout
-    assert "--port" in result.stdout
+def is_running(fake: FakeApikley) -> bool:
+    return fake.running
+
+
+def test_start_reads_back_a_real_port_and_stop_frees_it() -> None:
+    fake = FakeApikley()
+    fake.start()
+    try:
+        assert is_running(fake)
+        assert fake.port > 0
+        assert fake.base_url == f"http://127.0.0.1:{fake.port}"
+        assert fake.upload_base_url == f"{fake.base_url}/file-upload"
+        with pytest.raises(RuntimeError, match="already running"):
+            fake.start()
+    finally:
+        fake.stop()
+    assert not is_running(fake)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(fake.base_url + "/api/v1/chat/credit", timeout=2)
+    fake.stop()  # twice is fine
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"error_style": "loud"}, "error_style"),
+        ({"remote_videos": "fetch"}, "remote_videos"),
+        ({"time_scale": -1}, "time_scale"),
+        ({"api_key": ""}, "api_key"),
+        ({"task_duration": 3, "task_durations": {"waiting": 1}}, "not both"),
+        ({"task_durations": {"done": 1}}, "task_durations"),
+    ],
+)
+def test_constructor_rejects_bad_options(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FakeApikley(**options)
