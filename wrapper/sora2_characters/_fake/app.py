@@ -50,6 +50,11 @@ from sora2_characters._fake.uploads import (
 from sora2_characters._fake.videos import MAX_VIDEO_BYTES, VIDEO_FAIL_CODE, video_problem
 from sora2_characters._validation import is_loopback_host
 
+#: The largest request body the jobs API reads (its bodies are a few kilobytes).
+MAX_JOBS_BODY_BYTES = 1024 * 1024
+#: The largest request body the upload API reads (a 10 MB video, base64-encoded, with room to spare).
+MAX_UPLOAD_BODY_BYTES = 32 * 1024 * 1024
+
 
 @dataclass
 class Outcome:
@@ -132,10 +137,21 @@ async def _dispatch(ctx: Context, request: Request, operation: str, handler: Han
     try:
         if fault is not None and fault.kind == "drop" and fault.when == "before_read":
             return DropResponse()
+        style = ctx.state.settings.error_style
+        answering_fault = fault is not None and fault.kind != "latency"
+        if not answering_fault and not _authorized(ctx, request):
+            # The key is checked before the body is read: a stranger cannot make the fake read anything.
+            response = envelope(401, default_message(401, style, upload=upload), style=style, upload=upload)
+            status = response.status_code
+            return response
         try:
-            body = await request.body()
+            body = await _read_body(request, MAX_UPLOAD_BODY_BYTES if upload else MAX_JOBS_BODY_BYTES)
         except ClientDisconnect:  # the client gave up (its timeout) while we slept: nobody to answer
             return DropResponse()
+        except BodyTooLargeError as exc:
+            response = envelope(413, str(exc), style=style, upload=upload)
+            response.status_code = status = 413  # refused at the HTTP level in both styles
+            return response
         response = await _answer(
             ctx, request, operation=operation, handler=handler, fault=fault, body=body, upload=upload
         )
@@ -145,6 +161,27 @@ async def _dispatch(ctx: Context, request: Request, operation: str, handler: Han
         return response
     finally:
         _record(ctx, request, body, operation=operation, fault=fault, status=status)
+
+
+class BodyTooLargeError(Exception):
+    """A request body over the fake's limit (announced by Content-Length, or counted as it arrived)."""
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """Read the body, refusing one over ``limit`` bytes before reading it when Content-Length says so.
+
+    A body without a usable Content-Length (chunked) is counted as it arrives and refused as soon as
+    it passes the limit, so memory stays bounded by the limit.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError(f"body: at most {limit} bytes; Content-Length says {int(declared)}")
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise BodyTooLargeError(f"body: at most {limit} bytes")
+    return bytes(received)
 
 
 def _record(
@@ -214,6 +251,8 @@ def _json_body(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         raise UploadParseError("body: not valid JSON") from None
+    except RecursionError:  # a document nested thousands deep: refused, never a 500
+        raise UploadParseError("body: JSON nested too deeply") from None
 
 
 # ---- the jobs API ----------------------------------------------------------------------------
