@@ -362,8 +362,13 @@ class ClientCore:
         max_wait: float,
         poll_interval: float | None,
         on_update: Callable[[TaskInfo], Any] | None,
+        first_poll_delayed: bool = False,
     ) -> Flow:
-        """Poll until the task ends or ``max_wait`` passes; see ``Client.wait``."""
+        """Poll until the task ends or ``max_wait`` passes; see ``Client.wait``.
+
+        ``first_poll_delayed`` waits one poll interval before the first query: a task just created
+        cannot have ended yet, so asking at once would only add a request.
+        """
         _check_task_id(task_id)
         max_wait_s = check_positive("max_wait", max_wait, allow_none=False)
         assert max_wait_s is not None  # noqa: S101 - allow_none=False
@@ -374,6 +379,9 @@ class ClientCore:
         start = clock()
         deadline = start + max_wait_s
         last_state: TaskState | None = None
+        if first_poll_delayed:
+            first = interval if interval is not None else poll_delay(0.0, self.rng.random())
+            yield Pause(min(first, max_wait_s))
         while True:
             info: TaskInfo | None
             try:
@@ -412,7 +420,7 @@ class ClientCore:
         poll_interval: float | None,
         on_update: Callable[[TaskInfo], Any] | None,
     ) -> Flow:
-        """createTask, then wait for it."""
+        """createTask, then wait for it; the first query comes one poll interval after the create."""
         check_positive("max_wait", max_wait, allow_none=False)
         check_positive("poll_interval", poll_interval)
         created = yield from self.create_character(
@@ -423,6 +431,10 @@ class ClientCore:
         )
         return (
             yield from self.wait(
-                created.task_id, max_wait=max_wait, poll_interval=poll_interval, on_update=on_update
+                created.task_id,
+                max_wait=max_wait,
+                poll_interval=poll_interval,
+                on_update=on_update,
+                first_poll_delayed=True,
             )
         )
