@@ -7,7 +7,6 @@ rate limiting) is the core's.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import os
 import random
@@ -15,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
 from types import TracebackType
-from typing import Any, BinaryIO, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
@@ -150,8 +149,8 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         poll_interval: a fixed poll interval for ``wait``; default: the documented schedule.
         max_tasks_per_second: a client-side limit on createTask attempts, shared by all callers of
             this client; ``None`` for none.
-        max_concurrent_requests: requests in flight at once through this client (default 100,
-            httpx's pool size; our own pool is sized to match); more calls wait their turn.
+        max_concurrent_requests: requests in flight at once through this client (default 10; our
+            own pool is sized to match and keeps every connection alive); more calls wait their turn.
         http_client: an ``httpx.Client`` to send every request through (uploads included); it is
             never closed by this client.
         allow_insecure_http: allow plain ``http://`` base URLs to non-loopback hosts, which sends
@@ -328,7 +327,10 @@ class _TrioSafeGate:
         return None
 
 
-_AsyncGate = asyncio.Semaphore | _TrioSafeGate
+if TYPE_CHECKING:  # asyncio is imported on the async client's first request, not for the sync client
+    import asyncio
+
+    _AsyncGate = asyncio.Semaphore | _TrioSafeGate
 
 
 async def _anyio_sleep(seconds: float) -> None:
@@ -381,6 +383,8 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         transport" ``ResourceWarning``). To avoid that, close the client (``async with``) before
         its loop ends. A caller's ``http_client`` is theirs to manage and is never replaced.
         """
+        import asyncio  # noqa: PLC0415 - see _AsyncGate
+
         try:
             loop: object = asyncio.get_running_loop()
         except RuntimeError:  # another async library (trio): its own rules, and its own gate
