@@ -35,6 +35,31 @@ OnUpdate = Callable[[TaskInfo], object]
 
 _NO_OVERRIDES: dict[str, Any] = {}
 
+#: aiohttp's errors of the connect phase: only these mean that nothing was sent.
+_AIOHTTP_CONNECT_ERRORS = frozenset({"ClientConnectorError", "ConnectionTimeoutError"})
+
+
+def _from_aiohttp(exc: Exception) -> Exception:
+    """Correct what the httpx-aiohttp transport reports, so a request that may have left is never retried.
+
+    httpx-aiohttp 0.2.0 turns every ``aiohttp.ClientConnectionError`` into ``httpx.ConnectTimeout``
+    (a dropped connection after the request was sent included) and lets other aiohttp errors
+    through untranslated. Anything but a connect-phase error becomes ``httpx.ReadError`` (the request
+    may have reached the server). Other exceptions are returned unchanged.
+    """
+    cause = exc if type(exc).__module__.startswith("aiohttp") else exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("aiohttp"):
+        return exc
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.ConnectError)):
+        names = {cls.__name__ for cls in type(cause).__mro__}
+        if names & _AIOHTTP_CONNECT_ERRORS:
+            return exc
+    elif isinstance(exc, httpx.HTTPError):
+        return exc
+    error = httpx.ReadError(f"{type(cause).__name__}: {cause}")
+    error.__cause__ = cause
+    return error
+
 
 def _overrides(effect: Send, default_timeout: httpx.Timeout | None) -> dict[str, Any]:
     """Return what a request must pass beyond the client's own settings.
@@ -418,7 +443,11 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
                                 **_overrides(effect, default_timeout),
                             )
                     except _TRANSPORT_ERRORS as exc:
-                        value = exc
+                        value = exc if self._owns_http else _from_aiohttp(exc)
+                    except Exception as exc:
+                        value = _from_aiohttp(exc)  # an aiohttp error httpx-aiohttp let through
+                        if value is exc:
+                            raise
                 elif type(effect) is Pause:
                     await self._sleep(effect.seconds)
                     value = None
