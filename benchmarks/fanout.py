@@ -22,6 +22,7 @@ counts (10 ... 10,000) to check the pool choice beyond one point.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import bisect
 import gc
@@ -113,7 +114,7 @@ async def _measure(jobs: Callable[[], list[Awaitable[Any]]]) -> Outcome:
     return {"wall_s": wall, "cpu_s": cpu, "errors": dict(errors), **sampled}
 
 
-def _sdk_client(fake: FakeProcess, transport: str) -> AsyncClient:
+def _sdk_client(fake: FakeProcess, transport: str, pool: int | None = None) -> AsyncClient:
     if transport == "aiohttp":
         import httpx_aiohttp  # type: ignore[import-not-found,unused-ignore]  # the `aiohttp` extra
 
@@ -121,11 +122,20 @@ def _sdk_client(fake: FakeProcess, transport: str) -> AsyncClient:
         return AsyncClient(
             fake.api_key, base_url=fake.base_url, upload_base_url=fake.upload_base_url, http_client=http
         )
+    if pool is not None:  # the sweep: what the default would be with another size
+        return AsyncClient(
+            fake.api_key,
+            base_url=fake.base_url,
+            upload_base_url=fake.upload_base_url,
+            max_concurrent_requests=pool,
+        )
     return AsyncClient(fake.api_key, base_url=fake.base_url, upload_base_url=fake.upload_base_url)
 
 
-async def _sdk_fan_out(fake: FakeProcess, tasks: int, max_wait: float, transport: str = "default") -> Outcome:
-    client = _sdk_client(fake, transport)
+async def _sdk_fan_out(
+    fake: FakeProcess, tasks: int, max_wait: float, transport: str = "default", pool: int | None = None
+) -> Outcome:
+    client = _sdk_client(fake, transport, pool)
     http = client._http  # closed here when it is the caller's (aiohttp), by aclose() when it is ours
     async with client:
         result = await _measure(
@@ -199,12 +209,12 @@ def _log_figures(dump: dict[str, Any], tasks: int) -> dict[str, Any]:
     }
 
 
-def _one(fake: FakeProcess, who: str, tasks: int, max_wait: float) -> Outcome:
+def _one(fake: FakeProcess, who: str, tasks: int, max_wait: float, pool: int | None = None) -> Outcome:
     fake.command("reset")
     if who == "peer":
-        outcome = asyncio.run(_peer_fan_out(fake, tasks, max_wait))
+        outcome = asyncio.run(_peer_fan_out(fake, tasks, max_wait, gate=pool or PEER_GATE))
     else:
-        outcome = asyncio.run(_sdk_fan_out(fake, tasks, max_wait, transport=who))
+        outcome = asyncio.run(_sdk_fan_out(fake, tasks, max_wait, transport=who, pool=pool))
     figures = _log_figures(fake.command("dump"), tasks)
     ideal = figures["slowest_task_s"] + FIRST_POLL_MAX_S
     outcome.update(figures)
@@ -334,3 +344,33 @@ def rate_limited(tasks: int, rate: float, task_duration: float, max_wait: float)
         met=not outcome["errors"] and outcome["max_creates_sent_in_1s_window"] <= rate,
     )
     return outcome
+
+
+def sweep_pool(sizes: list[int], tasks: int, rounds: int) -> dict[str, list[Outcome]]:
+    """The default client with ``max_concurrent_requests`` (= its pool) of each size, rotating."""
+    found: dict[str, list[Outcome]] = {str(size): [] for size in sizes}
+    with FakeProcess() as fake:
+        fake.command("configure", time_scale=1.0, task_duration=2.0)
+        for round_no in range(rounds):
+            shift = round_no % len(sizes)
+            for size in sizes[shift:] + sizes[:shift]:
+                found[str(size)].append(_one(fake, "sdk", tasks, 300.0, pool=size))
+    return found
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m benchmarks.fanout --pool 5 10 20 100 [--tasks 1000] [--rounds 2]``: the pool sweep."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.fanout", description=main.__doc__)
+    parser.add_argument("--pool", type=int, nargs="+", required=True)
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args(argv)
+    for size, outcomes in sweep_pool(args.pool, args.tasks, args.rounds).items():
+        walls = ", ".join(f"{o['wall_s']:.1f}" for o in outcomes)
+        cpu = ", ".join(f"{o['cpu_per_request_ms']:.2f}" for o in outcomes)
+        errors = [o["errors"] for o in outcomes if o["errors"]]
+        print(f"pool {size:>5}: wall s {walls}; client CPU per request ms {cpu}; errors {errors or 'none'}")
+
+
+if __name__ == "__main__":
+    main()
