@@ -21,7 +21,7 @@ import attrs
 
 from ._exceptions import InvalidInputError
 from ._media import seekable
-from ._validation import MAX_VIDEO_BYTES, check_duration
+from ._validation import MAX_VIDEO_BYTES, check_duration, check_file_name
 
 __all__ = ["UPLOAD_PREFIX", "PreparedUpload", "prepare_upload"]
 
@@ -37,21 +37,30 @@ class PreparedUpload:
     upload_path: str
     file_name: str
     mime_type: str
+    #: The size measured when it was checked; every attempt sends exactly this many bytes.
     size: int
-    duration: float | None
     _path: str | None = None
     _data: bytes | None = None
     _file: IO[bytes] | None = None
 
     def open(self) -> IO[bytes]:
-        """Return a stream positioned at the start of the content (a new file handle for a path)."""
+        """Return a stream of exactly :attr:`size` bytes from the start of the content.
+
+        A path gets a new file handle. Reading raises InvalidInputError if the file has grown or
+        shrunk since it was checked (the request declared its length).
+        """
         if self._path is not None:
-            return open(self._path, "rb")
-        if self._data is not None:
+            try:
+                stream: IO[bytes] = open(self._path, "rb")  # noqa: SIM115 - closed by the caller
+            except OSError as exc:
+                raise InvalidInputError("source", f"cannot read the file ({exc.strerror or exc})") from exc
+        elif self._data is not None:
             return io.BytesIO(self._data)
-        assert self._file is not None  # noqa: S101 - one of the three is always set
-        self._file.seek(0)
-        return self._file
+        else:
+            assert self._file is not None  # noqa: S101 - one of the three is always set
+            stream = self._file
+            stream.seek(0)
+        return _ExactReader(stream, self.size)  # type: ignore[return-value]
 
     @property
     def owns_stream(self) -> bool:
@@ -59,14 +68,57 @@ class PreparedUpload:
         return self._file is None
 
 
-def _check_file_name(file_name: object) -> str:
-    if not isinstance(file_name, str) or not file_name.strip():
-        raise InvalidInputError("file_name", "must be a non-empty string")
-    if len(file_name) > 255:
-        raise InvalidInputError("file_name", "is longer than 255 characters")
-    if "/" in file_name or "\\" in file_name or any(ord(ch) < 32 for ch in file_name):
-        raise InvalidInputError("file_name", "must not contain slashes or control characters")
-    return file_name
+class _ExactReader:
+    """A file read as exactly ``size`` bytes: growing or shrinking while it streams is an error.
+
+    ``seek``/``tell`` report ``size`` as the length, so the request declares it; ``fileno`` is
+    hidden so nothing measures the file again behind our back.
+    """
+
+    def __init__(self, stream: IO[bytes], size: int) -> None:
+        self._stream = stream
+        self._size = size
+        self._sent = 0
+
+    def read(self, n: int = -1) -> bytes:
+        """Read up to ``n`` bytes (all that is left for -1), checking the size as the file ends."""
+        if n is None or n < 0:
+            parts = []
+            while part := self.read(_READ_CHUNK):
+                parts.append(part)
+            return b"".join(parts)
+        left = self._size - self._sent
+        try:
+            data = self._stream.read(min(n, left + 1))
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError("source", f"could not be read while uploading ({exc})") from exc
+        if len(data) > left:
+            raise InvalidInputError(
+                "source", f"grew while it was uploaded; it was checked at {self._size} bytes"
+            )
+        self._sent += len(data)
+        if not data and left > 0 and n > 0:
+            raise InvalidInputError(
+                "source", f"shrank while it was uploaded: {self._sent} of the {self._size} bytes checked"
+            )
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Rewind (offset 0) or report the length (``SEEK_END``); other seeks are not needed."""
+        if whence == io.SEEK_END:
+            return self._size
+        if whence == io.SEEK_SET and offset == 0:
+            self._stream.seek(0)
+            self._sent = 0
+        return self._sent
+
+    def tell(self) -> int:
+        """Bytes read so far."""
+        return self._sent
+
+    def close(self) -> None:
+        """Close the underlying stream."""
+        self._stream.close()
 
 
 @attrs.frozen(slots=True)
@@ -153,7 +205,7 @@ def prepare_upload(
     from ._media import MIME_TYPES, inspect_video  # noqa: PLC0415 - keeps hachoir out of the import
 
     if file_name is not None:
-        _check_file_name(file_name)
+        check_file_name(file_name)
     resolved = _resolve(source)
     size = resolved.size
     if size > MAX_VIDEO_BYTES:
@@ -178,7 +230,6 @@ def prepare_upload(
         file_name=file_name,
         mime_type=info.mime_type or MIME_TYPES[container],
         size=size,
-        duration=info.duration,
         path=resolved.path,
         data=resolved.data,
         file=resolved.file,
@@ -187,7 +238,7 @@ def prepare_upload(
 
 def _name_ok(name: str) -> bool:
     try:
-        _check_file_name(name)
+        check_file_name(name)
     except InvalidInputError:
         return False
     return True
