@@ -81,3 +81,6 @@ def bench(session: nox.Session) -> None:
     """
     _install(session, "bench", extras="server,aiohttp")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+    # The harness's smoke: its quick run reports every figure (the suite deselects these, marker bench).
+    _install(session, "test")
+    session.run("pytest", "-m", "bench", "contract_tests/test_benchmarks_smoke.py")
