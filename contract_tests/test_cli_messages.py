@@ -369,3 +369,34 @@ def test_a_field_already_in_cli_terms_is_left_alone() -> None:
     assert for_cli(error) is error
     assert for_cli(InvalidInputError("character_prompt", "is too long")).field == "--prompt"
     assert for_cli(InvalidInputError("source", "is empty"), fields={"source": "clip.mp4"}).field == "clip.mp4"
+
+
+# --- the library's hints, in CLI terms ------------------------------------------------------------------
+
+
+def test_a_failed_task_says_where_to_look_without_python_calls(
+    fake: FakeApikley, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.fail_task(fail_code="500", fail_msg="Generation failed")
+
+    code, out, err = cli(
+        capsys, "create", "--video", str(sample_clip()), "--wait", "--poll-interval", "0.01", "--json"
+    )
+
+    assert code == 10
+    (task,) = fake.tasks
+    assert json_error(out)["message"].endswith("submitting again may succeed)")
+    assert f"`sora2-characters status {task.task_id}`" in err
+    assert "client." not in out + err
+
+
+def test_a_create_whose_outcome_is_unknown_says_a_task_may_exist(
+    fake: FakeApikley, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake.drop_connection_next("createTask", when="after_read")
+
+    code, _, err = cli(capsys, "create", "--video-url", "https://example.com/clip.mp4")
+
+    assert code == 9
+    assert "A task may have been created (and billed)" in err
+    assert len(fake.tasks) == 1

@@ -7,6 +7,7 @@ whatever an error message or a URL happens to contain.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any, TextIO
 
 from .._exceptions import APIError, InvalidInputError, TaskFailedError, WaitTimeoutError
 
-__all__ = ["Output", "Redactor", "error_payload", "jsonable"]
+__all__ = ["Output", "Redactor", "cli_hint", "error_payload", "jsonable"]
 
 _MASK = "***"
 # Shorter strings are not masked: they would mangle ordinary words, and no real key is that short.
@@ -64,6 +65,9 @@ def error_payload(error: BaseException, *, task_id: str | None = None) -> dict[s
         message = "interrupted"
     else:
         message = getattr(error, "message", None) or str(error) or type(error).__name__
+        hint = getattr(error, "hint", None)
+        if isinstance(hint, str) and hint and message.endswith(f". {hint}"):
+            message = message[: -len(hint) - 2]  # the hint is said apart, in CLI terms (cli_hint)
     body: dict[str, Any] = {
         "type": type(error).__name__,
         "code": error.code if isinstance(error, APIError) else None,
@@ -86,6 +90,18 @@ def error_payload(error: BaseException, *, task_id: str | None = None) -> dict[s
     if task_id is not None:
         payload.setdefault("task_id", task_id)
     return payload
+
+
+# "client.wait('t') or `sora2-characters wait t`": the library's hints name both ways; the CLI keeps its own.
+_LIBRARY_CALL = re.compile(r"client\.\w+\([^()]*\) or ")
+
+
+def cli_hint(error: BaseException) -> str | None:
+    """Return the library's hint on ``error`` (how to resume, where to look) without its Python calls."""
+    hint = getattr(error, "hint", None)
+    if not isinstance(hint, str) or not hint:
+        return None
+    return _LIBRARY_CALL.sub("", hint)
 
 
 class Output:
@@ -164,6 +180,7 @@ class Output:
             message = payload["error"]["message"]
             where = f"{field}: " if field and not message.startswith(f"{field}:") else ""
             self._write(self.stderr, f"error: {kind}: {where}{message}\n")
+        hint = hint or cli_hint(error)
         if hint:  # part of the error report: shown even when quiet
             self._write(self.stderr, hint + "\n")
 
