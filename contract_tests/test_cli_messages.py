@@ -400,3 +400,11 @@ def test_a_create_whose_outcome_is_unknown_says_a_task_may_exist(
     assert code == 9
     assert "A task may have been created (and billed)" in err
     assert len(fake.tasks) == 1
+
+
+def test_help_says_how_to_script_and_complete(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "--help")
+
+    assert code == 0
+    assert "--quiet prints only the result" in out
+    assert 'eval "$(_SORA2_CHARACTERS_COMPLETE=bash_source sora2-characters)"' in out

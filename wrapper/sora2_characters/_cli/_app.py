@@ -51,6 +51,11 @@ def _epilog() -> str:
         "\b",
         "With no API key and no base URL configured, every command runs against an embedded",
         "fake Apikley (started on loopback for the command, and said so on stderr).",
+        "",
+        "\b",
+        "Scripts: --quiet prints only the result (the character_id, or the task id without --wait).",
+        "Shell completion (bash; zsh_source and fish_source for the others):",
+        '  eval "$(_SORA2_CHARACTERS_COMPLETE=bash_source sora2-characters)"',
     ]
     return "\n".join(lines)
 
