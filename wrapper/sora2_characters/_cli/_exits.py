@@ -28,6 +28,18 @@ from .._exceptions import (
     UsageLimitError,
     WaitTimeoutError,
 )
+from ..contracts._errors import (
+    ContractError,
+    NodeNotFoundError,
+    NotAPactError,
+    PactFileError,
+    PactVerificationError,
+    SpecMismatchError,
+    SpecNotFoundError,
+    UnsupportedPactVersionError,
+    ValidatorNotFoundError,
+    WrongProviderError,
+)
 
 __all__ = [
     "EXIT_CODES",
@@ -65,6 +77,16 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (GenerationFailedError, 17, "501: generation failed"),
     (FeatureDisabledError, 18, "505: the feature is disabled"),
     (APIError, 19, "any other API error code"),
+    (NotAPactError, 21, "contracts: the file is not a pact (not JSON, no consumer/provider/interactions)"),
+    (WrongProviderError, 22, "contracts: the pact is for another provider than apikley"),
+    (UnsupportedPactVersionError, 23, "contracts: a pact specification version the verifier does not know"),
+    (PactFileError, 20, "contracts: a pact file is missing or unreadable"),
+    (SpecNotFoundError, 24, "contracts: the bundled spec to check against is missing"),
+    (NodeNotFoundError, 25, "contracts: Node.js is not installed"),
+    (ValidatorNotFoundError, 26, "contracts: swagger-mock-validator is not installed (run npm ci)"),
+    (PactVerificationError, 27, "contracts: an interaction failed against the fake Apikley"),
+    (SpecMismatchError, 28, "contracts: the pact asks or expects what the spec does not allow"),
+    (ContractError, 29, "contracts: another failure (pact-python missing, a tool crashed)"),
 )
 
 
