@@ -1,4 +1,4 @@
-"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``.
+"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``, ``pact``.
 
 Sessions run on the Python that runs nox (3.11 or newer).
 """
@@ -77,3 +77,13 @@ def bench(session: nox.Session) -> None:
     """Speed and memory benchmarks: a table on stdout and benchmarks/results.json (``-- --quick``: smoke)."""
     _install(session, "bench", extras="server")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+
+
+@nox.session
+def pact(session: nox.Session) -> None:
+    """Regenerate pacts/sora2-characters-python-apikley.json from the consumer tests, then verify and check it."""
+    _install(session, "test", extras="cli,server,testing,contracts")
+    _npm_ci(session)
+    session.env["PACT_DO_NOT_TRACK"] = "true"
+    session.run("python", "-m", "contract_tests.test_pact_consumer", "pacts")
+    session.run("pytest", "contract_tests/test_pact_consumer.py", *session.posargs)

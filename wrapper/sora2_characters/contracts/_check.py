@@ -156,10 +156,14 @@ def find_validator(search_from: Path | None = None) -> Path:
     in ``search_from`` (default: the current directory), its parents, or this checkout.
     """
     configured = os.environ.get("SORA2_SWAGGER_MOCK_VALIDATOR")
-    candidates = [Path(configured)] if configured else []
+    if configured:
+        if (Path(configured) / "package.json").is_file():
+            return Path(configured)
+        raise ValidatorNotFoundError(
+            f"SORA2_SWAGGER_MOCK_VALIDATOR={configured} is not a swagger-mock-validator package folder"
+        )
     start = (search_from or Path.cwd()).resolve()
-    candidates += [folder / _VALIDATOR for folder in (start, *start.parents, _CHECKOUT)]
-    for candidate in candidates:
+    for candidate in (folder / _VALIDATOR for folder in (start, *start.parents, _CHECKOUT)):
         if (candidate / "package.json").is_file():
             return candidate
     raise ValidatorNotFoundError(
