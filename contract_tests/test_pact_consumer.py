@@ -416,10 +416,22 @@ def test_the_committed_pact_passes_against_the_fake() -> None:
     assert result.interactions == len(CASES)
 
 
-@pytest.mark.parametrize("spec", ["documented", "live"])
-def test_the_committed_pact_fits_the_spec(spec: str) -> None:
-    result = check_pacts(PACT_FILE, spec="live" if spec == "live" else "documented")
+def test_the_committed_pact_fits_the_live_spec() -> None:
+    result = check_pacts(PACT_FILE, spec="live")
     assert result.passed, result.report
+
+
+#: What the docs' createTask answers leave out, although the live service sends them and the SDK maps
+#: them (433 was seen live; 400 is documented for the other endpoints): the live spec allows both.
+UNDOCUMENTED = {
+    ("a createTask answered with code 400", "response.body.incompatible"),
+    ("a createTask answered with code 433", "response.body.incompatible"),
+}
+
+
+def test_against_the_documented_spec_only_the_codes_the_docs_forgot_differ() -> None:
+    result = check_pacts(PACT_FILE, spec="documented")
+    assert {(finding.interaction, finding.code) for finding in result.errors} == UNDOCUMENTED, result.report
 
 
 if __name__ == "__main__":  # nox -s pact: python -m contract_tests.test_pact_consumer pacts

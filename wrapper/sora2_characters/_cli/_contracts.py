@@ -9,6 +9,7 @@ pact does not fit the spec, 29 any other contracts failure (pact-python missing,
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -75,6 +76,8 @@ def verify(ctx: click.Context, pact_files: tuple[str, ...], as_json: bool) -> in
     from ..contracts import ContractError, PactVerificationError, verify_pacts  # noqa: PLC0415 - fast --help
 
     output = _output(ctx, as_json)
+    # pact-python hands the Rust core's log to logging; the report says it all, so keep it off stderr.
+    logging.getLogger("pact").addHandler(logging.NullHandler())
     try:
         result = verify_pacts(pact_files)
         result.raise_for_failures()

@@ -7,18 +7,21 @@ Setting a state up returns the values a pact can inject with ``fromProviderState
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 if TYPE_CHECKING:
     from ..testing import FakeApikley
 
 __all__ = ["PROVIDER_STATES", "Baseline", "UnknownStateError", "apply_state"]
 
-_RUNNING_STATES = ("waiting", "queuing", "generating")
+_RUNNING_STATES: Final[dict[str, Literal["waiting", "queuing", "generating"]]] = {
+    "waiting": "waiting",
+    "queuing": "queuing",
+    "generating": "generating",
+}
 
 #: Every provider state a pact may name, with what it does and the params it reads.
 PROVIDER_STATES: Final[Mapping[str, str]] = MappingProxyType(
@@ -30,8 +33,8 @@ PROVIDER_STATES: Final[Mapping[str, str]] = MappingProxyType(
             " character_id `characterId` (param; made up and returned when absent)."
         ),
         "a task that failed": (
-            "A task in state fail with id `taskId` (param or returned), `failCode` (param, default"
-            ' "500") and `failMsg` (param, default "Generation failed").'
+            "A task in state fail with id `taskId` (param or returned), `failCode` and `failMsg`"
+            ' (params; the fake\'s defaults "500" and "internal error, please try again later").'
         ),
         "a task that is still running": (
             "A task pinned in `state` (param: waiting, queuing or generating; default generating)"
@@ -120,26 +123,28 @@ def _succeeded(fake: FakeApikley, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _failed(fake: FakeApikley, params: Mapping[str, Any]) -> dict[str, Any]:
-    fail_code = _text(params, "failCode", "500")
-    fail_msg = _text(params, "failMsg", "Generation failed")
     task_id = fake.seed_task(
-        task_id=_text(params, "taskId"), state="fail", fail_code=fail_code, fail_msg=fail_msg
+        task_id=_text(params, "taskId"),
+        state="fail",
+        fail_code=_text(params, "failCode"),
+        fail_msg=_text(params, "failMsg"),
     )
-    return {"taskId": task_id, "failCode": fail_code, "failMsg": fail_msg}
+    task = fake.task(task_id)
+    return {"taskId": task_id, "failCode": task.get("failCode"), "failMsg": task.get("failMsg")}
 
 
 def _running(fake: FakeApikley, params: Mapping[str, Any]) -> dict[str, Any]:
     state = _text(params, "state", "generating")
-    if state not in _RUNNING_STATES:
+    running = _RUNNING_STATES.get(state or "")
+    if running is None:
         raise UnknownStateError(f"param 'state' must be one of {', '.join(_RUNNING_STATES)}, got {state!r}")
-    task_id = fake.seed_task(task_id=_text(params, "taskId"), state=state)
+    task_id = fake.seed_task(task_id=_text(params, "taskId"), state=running)
     return {"taskId": task_id, "state": state}
 
 
 def _no_task(fake: FakeApikley, params: Mapping[str, Any]) -> dict[str, Any]:
     task_id = _text(params, "taskId") or f"task_missing_{uuid.uuid4().hex}"
-    with contextlib.suppress(KeyError):  # already absent: that is the state asked for
-        fake.remove_task(task_id)
+    fake.remove_task(task_id)
     return {"taskId": task_id}
 
 

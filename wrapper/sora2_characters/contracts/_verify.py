@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +93,28 @@ def _failures(results: dict[str, Any]) -> tuple[InteractionFailure, ...]:
     return tuple(failures)
 
 
+def _state_errors(failure: InteractionFailure, errors: list[str]) -> tuple[str, ...]:
+    return tuple(error for error in errors if any(repr(state) in error for state in failure.provider_states))
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Keep the Rust core's own printing of the report off file descriptor 1 while it runs.
+
+    The report is returned instead (``VerificationResult.report``), so ``--json`` keeps stdout to one
+    object. The descriptor is restored afterwards, whatever happens.
+    """
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as sink:
+            os.dup2(sink.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def verify_pacts(paths: str | Path | Iterable[str | Path], **fake_options: Any) -> VerificationResult:
     """Replay every interaction of the pact files ``paths`` against a fresh fake Apikley.
 
@@ -134,7 +158,8 @@ def verify_pacts(paths: str | Path | Iterable[str | Path], **fake_options: Any) 
         for pact in pacts:
             verifier.add_source(pact.path)
         try:
-            verifier.verify()
+            with _quiet_stdout():
+                verifier.verify()
             raised = False
         except RuntimeError:  # the core's "failed to execute": the results say why
             raised = True
@@ -144,8 +169,12 @@ def verify_pacts(paths: str | Path | Iterable[str | Path], **fake_options: Any) 
     errors = results.get("errors") or []
     total = sum(len(pact.interactions) for pact in pacts)
     passed = not raised and not failures and not errors
-    if not passed and not failures and states.errors:
-        report = "\n".join([report, *states.errors]).strip()
+    if states.errors:  # the verifier says only that a state change failed; the state server says why
+        report = "\n".join([report, "", "Provider state changes refused:", *states.errors]).strip()
+        failures = tuple(
+            attrs.evolve(failure, mismatches=(*failure.mismatches, *_state_errors(failure, states.errors)))
+            for failure in failures
+        )
     return VerificationResult(
         pacts=pacts, passed=passed, interactions=total, failures=failures, report=report
     )
