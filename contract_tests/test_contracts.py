@@ -478,11 +478,16 @@ def test_a_failing_interaction_is_reported_with_what_differed(
 
 
 def test_an_unknown_state_fails_at_once_naming_the_vocabulary(tmp_path: Path) -> None:
-    path = write_pact(tmp_path, credits_query(1.0, state="the moon is full"))
+    path = write_pact(tmp_path, credits_query(1.0, state="the moon is full"), credits_query(2.0, expected=3))
     result = verify_pacts(path)
     assert not result.passed
-    assert "the moon is full" in result.report
-    assert "the account has credits" in result.report
+    assert "unknown provider state 'the moon is full'" in result.report
+    assert all(repr(name) in result.report for name in PROVIDER_STATES)
+    unknown, wrong = sorted(
+        result.failures, key=lambda failure: failure.provider_states != ("the moon is full",)
+    )
+    assert any("the known states are" in mismatch for mismatch in unknown.mismatches)
+    assert not any("the moon is full" in mismatch for mismatch in wrong.mismatches)
 
 
 def test_fake_options_reach_the_fake(tmp_path: Path) -> None:

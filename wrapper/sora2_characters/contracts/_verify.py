@@ -94,7 +94,8 @@ def _failures(results: dict[str, Any]) -> tuple[InteractionFailure, ...]:
 
 
 def _state_errors(failure: InteractionFailure, errors: list[str]) -> tuple[str, ...]:
-    return tuple(error for error in errors if any(repr(state) in error for state in failure.provider_states))
+    prefixes = tuple(f"provider state {state!r}:" for state in failure.provider_states)
+    return tuple(error for error in errors if error.startswith(prefixes))
 
 
 @contextlib.contextmanager
