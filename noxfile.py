@@ -1,4 +1,5 @@
-"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``, ``pact``.
+"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``,
+``pact``.
 
 Sessions run on the Python that runs nox (3.11 or newer).
 """
@@ -81,7 +82,7 @@ def bench(session: nox.Session) -> None:
 
 @nox.session
 def pact(session: nox.Session) -> None:
-    """Regenerate pacts/sora2-characters-python-apikley.json from the consumer tests, then verify and check it."""
+    """Regenerate pacts/sora2-characters-python-apikley.json from the consumer tests; verify and check it."""
     _install(session, "test", extras="cli,server,testing,contracts")
     _npm_ci(session)
     session.env["PACT_DO_NOT_TRACK"] = "true"

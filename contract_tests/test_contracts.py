@@ -426,6 +426,34 @@ def test_a_bad_state_change_is_a_4xx_naming_the_problem(
     assert httpx.post(server.url, content=b"[", timeout=10).status_code == 400
 
 
+_STATE_BODY = st.fixed_dictionaries(
+    {},
+    optional={
+        "state": st.sampled_from(sorted(PROVIDER_STATES)) | _JSON,
+        "params": st.dictionaries(
+            st.sampled_from(
+                ["credits", "taskId", "characterId", "failCode", "failMsg", "state", "code", "msg"]
+            ),
+            _JSON,
+            max_size=4,
+        )
+        | _JSON,
+        "action": st.sampled_from(["setup", "teardown"]) | _JSON,
+    },
+)
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(body=_STATE_BODY)
+def test_any_state_change_is_answered_200_or_4xx_never_5xx(states: Any, body: dict[str, Any]) -> None:
+    fake, server = states
+    answer = httpx.post(server.url, content=json.dumps(body).encode(), timeout=10)
+    assert answer.status_code in {200, 400}, answer.text
+    assert isinstance(answer.json(), dict)
+    _change(server, "", action="teardown")
+    assert _call(fake, "credits") == 100  # the teardown restored the starting point
+
+
 # ---- verification against the fake -----------------------------------------------------------------
 
 
