@@ -622,6 +622,9 @@ def test_the_readme_consumer_test_writes_a_pact_that_verifies(
     assert len(load_pact(pact).interactions) == 2
     status, out, err = cli("contracts", "verify", str(pact), capsys=capsys)
     assert status == 0, out + err
+    status, out, err = cli("contracts", "check", str(pact), capsys=capsys)
+    assert status == 0, out + err
+    assert "compatible with the live spec" in out
 
 
 def test_only_passing_tests_write_and_a_session_starts_the_file_afresh(consumer: pytest.Pytester) -> None:
