@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pact import Pact, generate, match
 
+from contract_tests.support import ROOT
 from sora2_characters import (
     AuthenticationError,
     InsufficientCreditsError,
@@ -49,7 +50,6 @@ from sora2_characters.testing import FakeApikley
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parent.parent
 AUTH = "Bearer test-key"
 
 Define = Callable[[Pact], None]

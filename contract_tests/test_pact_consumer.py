@@ -25,6 +25,7 @@ os.environ["PACT_DO_NOT_TRACK"] = "true"  # before pact-python loads: it reports
 import pytest
 from pact import Pact, generate, match
 
+from contract_tests.support import DATA, ROOT
 from sora2_characters import (
     APIError,
     AuthenticationError,
@@ -43,11 +44,10 @@ from sora2_characters import (
 )
 from sora2_characters.contracts import check_pacts, verify_pacts
 
-ROOT = Path(__file__).resolve().parent.parent
 CONSUMER = "sora2-characters-python"
 PROVIDER = "apikley"
 PACT_FILE = ROOT / "pacts" / f"{CONSUMER}-{PROVIDER}.json"
-CLIP = Path(__file__).resolve().parent / "data" / "clip-2s.webm"
+CLIP = DATA / "clip-2s.webm"
 VIDEO_URL = "https://files.example.com/character.mp4"
 BOUNDARY = "sora2-characters-pact-boundary"
 
