@@ -128,27 +128,27 @@ def _document(**changes: Any) -> dict[str, Any]:
 
 
 BAD_FILES: list[tuple[str, Callable[[Path], Path], type[PactFileError], int, str]] = [
-    ("missing", lambda tmp: tmp / "nope.json", PactFileError, 20, "no such pact file"),
-    ("folder", lambda tmp: tmp, PactFileError, 20, "is a folder"),
+    ("missing", lambda tmp: tmp / "nope.json", PactFileError, 21, "no such pact file"),
+    ("folder", lambda tmp: tmp, PactFileError, 21, "is a folder"),
     (
         "not-utf8",
         lambda tmp: (tmp / "b.json", (tmp / "b.json").write_bytes(b'{"\xff\xfe": 1}'))[0],
         PactFileError,
-        20,
+        21,
         "cannot read",
     ),
     (
         "not-json",
         lambda tmp: (tmp / "n.json", (tmp / "n.json").write_text("consumer: me"))[0],
         NotAPactError,
-        21,
+        22,
         "not JSON",
     ),
     (
         "array",
         lambda tmp: (tmp / "a.json", (tmp / "a.json").write_text("[1, 2]"))[0],
         NotAPactError,
-        21,
+        22,
         "a JSON list",
     ),
     (
@@ -157,7 +157,7 @@ BAD_FILES: list[tuple[str, Callable[[Path], Path], type[PactFileError], int, str
             0
         ],
         NotAPactError,
-        21,
+        22,
         "missing interactions",
     ),
     (
@@ -167,7 +167,7 @@ BAD_FILES: list[tuple[str, Callable[[Path], Path], type[PactFileError], int, str
             (tmp / "o.json").write_text(json.dumps(_document(provider={"name": "kie"}))),
         )[0],
         WrongProviderError,
-        22,
+        23,
         "a pact for provider 'kie', not 'apikley'",
     ),
     (
@@ -179,7 +179,7 @@ BAD_FILES: list[tuple[str, Callable[[Path], Path], type[PactFileError], int, str
             ),
         )[0],
         UnsupportedPactVersionError,
-        23,
+        24,
         "version '5.0.0'",
     ),
 ]
@@ -215,7 +215,7 @@ def test_a_bad_pact_file_in_json_mode_is_one_object(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, out, _err = cli("contracts", "verify", "--json", str(tmp_path / "nope.json"), capsys=capsys)
-    assert status == 20
+    assert status == 21
     assert json.loads(out)["error"]["type"] == "PactFileError"
 
 
@@ -496,12 +496,12 @@ def test_a_failing_interaction_is_reported_with_what_differed(
     with pytest.raises(PactVerificationError, match="1 of 2 interaction"):
         result.raise_for_failures()
     status, out, err = cli("contracts", "verify", str(path), capsys=capsys)
-    assert status == 27
+    assert status == 28
     assert "a credit balance query (the account has credits, 7.5)" in out
     assert err.startswith("error: PactVerificationError:")
     status, out, _ = cli("contracts", "verify", "--json", str(path), capsys=capsys)
     payload = json.loads(out)
-    assert (status, payload["passed"], payload["error"]["type"]) == (27, False, "PactVerificationError")
+    assert (status, payload["passed"], payload["error"]["type"]) == (28, False, "PactVerificationError")
     assert payload["failures"][0]["description"] == failure.description
 
 
@@ -563,7 +563,7 @@ def test_what_the_spec_does_not_allow_is_found(tmp_path: Path, capsys: pytest.Ca
     with pytest.raises(SpecMismatchError, match="4 finding"):
         result.raise_for_failures()
     status, out, err = cli("contracts", "check", "--spec", "documented", str(path), capsys=capsys)
-    assert status == 28
+    assert status == 29
     assert "request.authorization.missing [no Authorization]" in out
     assert err.startswith("error: SpecMismatchError:")
 
@@ -576,7 +576,7 @@ def test_a_missing_spec_is_a_clear_error(
     with pytest.raises(SpecNotFoundError, match="the live spec is missing"):
         check_pacts(path)
     status, _, err = cli("contracts", "check", str(path), capsys=capsys)
-    assert (status, err.count("\n")) == (24, 1)
+    assert (status, err.count("\n")) == (25, 1)
 
 
 def test_missing_node_or_validator_is_a_clear_error(
@@ -587,12 +587,12 @@ def test_missing_node_or_validator_is_a_clear_error(
     with pytest.raises(ValidatorNotFoundError, match="SORA2_SWAGGER_MOCK_VALIDATOR"):
         check_pacts(path, spec="documented")
     status, _, err = cli("contracts", "check", "--spec", "documented", str(path), capsys=capsys)
-    assert (status, err.count("\n")) == (26, 1)
+    assert (status, err.count("\n")) == (27, 1)
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(NodeNotFoundError, match=r"Node\.js is not installed"):
         check_pacts(path, spec="documented")
     status, _, err = cli("contracts", "check", "--spec", "documented", str(path), capsys=capsys)
-    assert (status, err.count("\n")) == (25, 1)
+    assert (status, err.count("\n")) == (26, 1)
 
 
 # ---- the apikley_pact fixture and the README's consumer test ----------------------------------------

@@ -1,10 +1,10 @@
 """``sora2-characters contracts``: verify pacts against the fake, check them against the spec, list states.
 
 Each bad input is one line on stderr (or the JSON error object) and its own exit code, from the
-table in :mod:`._exits`: 20 a missing or unreadable pact file, 21 not a pact, 22 a pact for another
-provider, 23 a pact version the verifier does not know, 24 the spec is missing, 25 Node.js is
-missing, 26 swagger-mock-validator is missing, 27 an interaction failed against the fake, 28 the
-pact does not fit the spec, 29 any other contracts failure (pact-python missing, a tool crashed).
+table in :mod:`._exits`: 21 a missing or unreadable pact file, 22 not a pact, 23 a pact for another
+provider, 24 a pact version the verifier does not know, 25 the spec is missing, 26 Node.js is
+missing, 27 swagger-mock-validator is missing, 28 an interaction failed against the fake, 29 the
+pact does not fit the spec, 30 any other contracts failure (pact-python missing, a tool crashed).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ if TYPE_CHECKING:
 __all__ = ["contracts"]
 
 _EXITS_HELP = (
-    "\b\nExit codes: 0 passed; 20 a pact file is missing or unreadable; 21 not a pact; 22 a pact for\n"
-    "another provider; 23 a pact version the verifier does not know; 24 the spec is missing;\n"
-    "25 Node.js is missing; 26 swagger-mock-validator is missing (run npm ci); 27 an interaction\n"
-    "failed against the fake; 28 the pact does not fit the spec; 29 any other contracts failure."
+    "\b\nExit codes: 0 passed; 21 a pact file is missing or unreadable; 22 not a pact; 23 a pact for\n"
+    "another provider; 24 a pact version the verifier does not know; 25 the spec is missing;\n"
+    "26 Node.js is missing; 27 swagger-mock-validator is missing (run npm ci); 28 an interaction\n"
+    "failed against the fake; 29 the pact does not fit the spec; 30 any other contracts failure."
 )
 _PACTS = click.argument(
     "pact_files", metavar="PACT_FILE...", nargs=-1, required=True, type=click.Path(path_type=str)

@@ -4,15 +4,15 @@ The tree::
 
     Sora2CharactersError
     └── ContractError                      a contract could not be checked, or did not hold
-        ├── PactFileError                  a pact file is missing or unreadable          (exit 20)
-        ├── NotAPactError                  a file is not a pact (not JSON, no interactions) (exit 21)
-        ├── WrongProviderError             the pact is for another provider than apikley  (exit 22)
-        ├── UnsupportedPactVersionError    a pact specification version the verifier does not know (exit 23)
-        ├── SpecNotFoundError              the bundled spec to check against is missing   (exit 24)
-        ├── NodeNotFoundError              Node.js is not installed                        (exit 25)
-        ├── ValidatorNotFoundError         swagger-mock-validator is not installed         (exit 26)
-        ├── PactVerificationError          an interaction failed against the fake          (exit 27)
-        └── SpecMismatchError              the pact asks or expects what the spec does not allow (exit 28)
+        ├── PactFileError                  a pact file is missing or unreadable          (exit 21)
+        ├── NotAPactError                  a file is not a pact (not JSON, no interactions) (exit 22)
+        ├── WrongProviderError             the pact is for another provider than apikley  (exit 23)
+        ├── UnsupportedPactVersionError    a pact specification version the verifier does not know (exit 24)
+        ├── SpecNotFoundError              the bundled spec to check against is missing   (exit 25)
+        ├── NodeNotFoundError              Node.js is not installed                        (exit 26)
+        ├── ValidatorNotFoundError         swagger-mock-validator is not installed         (exit 27)
+        ├── PactVerificationError          an interaction failed against the fake          (exit 28)
+        └── SpecMismatchError              the pact asks or expects what the spec does not allow (exit 29)
 
 :func:`~sora2_characters.contracts.verify_pacts` and :func:`~sora2_characters.contracts.check_pacts`
 raise the first seven before running anything; the last two are raised by ``raise_for_failures()``
