@@ -20,6 +20,7 @@ from .._exceptions import (
 )
 from .._polling import DEFAULT_MAX_WAIT_S, NOT_FOUND_GRACE_S
 from ._backend import EMBEDDED_NOTICE, FAKE_TASK_SECONDS, Backend, Settings, open_client
+from ._contracts import contracts
 from ._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for, exit_code_table
 from ._messages import KeySource, auth_hint, for_cli
 from ._output import Output, Redactor
@@ -559,6 +560,9 @@ def mock(  # noqa: PLR0917 - click passes options as arguments
         output.error(exc)
         return EXIT_UNEXPECTED
     return EXIT_OK
+
+
+cli.add_command(contracts)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
