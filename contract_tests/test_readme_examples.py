@@ -1,10 +1,10 @@
-"""Every code block of the README runs as written, in a project that installed the package as the README says.
+"""Every code block of the README runs as written, in a project that installed the package as it says.
 
 The rules are in the HTML comment at the top of ``README.md``: a python block with test functions is a
 consumer's test file, run by pytest alone in an empty scratch project; any other python block is a
 script run there; a shell block runs with bash in a copy of the checkout. All of them use one venv per
-session that did ``pip install <checkout>[cli,testing]`` (so the package comes from a built wheel,
-never from this source tree), with no ``APIKLEY_*`` variable set. A block that cannot run is marked
+session that did ``pip install <checkout>[cli,contracts,testing]`` (so the package comes from a built
+wheel, never from this source tree), with no ``APIKLEY_*`` variable set. A block that cannot run is marked
 ``<!-- not run: REASON -->`` on the line before its fence, and must give a reason.
 
 Each block is one test, named after its heading and its index under that heading, so a README edit
@@ -172,12 +172,12 @@ class Consumer:
 
 @pytest.fixture(scope="session")
 def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
-    """One venv per session: ``pip install <checkout>[cli,testing]`` (a wheel, not an editable install)."""
+    """One venv per session: ``pip install <checkout>[cli,contracts,testing]`` (a wheel, not editable)."""
     home = tmp_path_factory.mktemp("consumer-venv")
     venv.EnvBuilder(with_pip=True, clear=True).create(home)
     bin_dir = home / ("Scripts" if sys.platform == "win32" else "bin")
     subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", f"{ROOT}[cli,testing]"],
+        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", f"{ROOT}[cli,contracts,testing]"],
         check=True,
         capture_output=True,
         timeout=INSTALL_TIMEOUT,
@@ -196,7 +196,10 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
 
 
 def test_the_consumer_gets_the_package_and_its_clip_from_the_wheel(consumer: Consumer) -> None:
-    code = "import sora2_characters.testing as t; print(t.__file__); print(t.sample_clip())"
+    code = (
+        "import sora2_characters as s, sora2_characters.testing as t;"
+        "print(s.__file__); print(t.sample_clip())"
+    )
     result = subprocess.run(
         [consumer.python, "-c", code],
         env=consumer.env,
