@@ -289,14 +289,24 @@ async def test_the_async_client_inspects_and_reads_files_off_the_event_loop(
         seen.append(threading.get_ident())
         return real(*args, **kwargs)
 
+    real_open = open
+    opened: list[int] = []
+
+    def open_spy(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file) == str(CHARACTER):
+            opened.append(threading.get_ident())
+        return real_open(file, *args, **kwargs)
+
     monkeypatch.setattr(uploads, "prepare_upload", spy)
     monkeypatch.setattr("sora2_characters._core.prepare_upload", spy)
     with FakeApikley() as fake:
         async with fake.async_client() as client:
+            monkeypatch.setattr("builtins.open", open_spy)
             uploaded = await client.upload_video(CHARACTER)
     assert uploaded.download_url
     assert seen
-    assert all(ident != loop_thread for ident in seen)
+    assert opened  # inspection and the upload itself both open the file...
+    assert all(ident != loop_thread for ident in seen + opened)  # ...never on the event loop
 
 
 # === Processes: safe in worker pools ===============================================================
