@@ -25,6 +25,7 @@ from ._logging import setup_from_env
 from ._models import CreatedTask, TaskInfo, UploadedFile
 from ._polling import DEFAULT_MAX_WAIT_S
 from ._transport import deadline_scope, install_deadline_backend, loopback_mounts, read_body, read_body_async
+from ._validation import check_http_client
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -105,8 +106,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if http_client is not None and not isinstance(http_client, self._http_type):
-            raise InvalidInputError("http_client", self._http_type_hint)
+        check_http_client(http_client, self._http_type, self._http_type_hint)
         setup_from_env()
         config = resolve_config(
             api_key=api_key,
