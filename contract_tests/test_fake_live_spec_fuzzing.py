@@ -99,7 +99,7 @@ def test_every_state_and_the_errors_conform(fake: FakeApikley) -> None:
     """A task in every state, the live errors (bad key, no credits, unknown id) and an upload conform."""
     fake.reset()
     for state in ("waiting", "queuing", "generating", "success", "fail"):
-        task_id = fake.seed_task(state=state)  # type: ignore[arg-type]
+        task_id = fake.seed_task(state=state)
         answer = call(fake, "GET /api/v1/jobs/recordInfo", query={"taskId": task_id}).json()
         assert answer["data"]["state"] == state
     assert call(fake, "GET /api/v1/jobs/recordInfo", query={"taskId": "unknown"}).json()["code"] == 422
