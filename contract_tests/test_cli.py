@@ -126,13 +126,6 @@ def create_task(fake: FakeApikley, url: str = "https://example.com/character.mp4
         return client.create_character(url).task_id
 
 
-def wait_success(fake: FakeApikley, task_id: str) -> None:
-    deadline = time.monotonic() + 10
-    while fake.task(task_id)["state"] != "success":
-        assert time.monotonic() < deadline
-        fake.advance(1.0)
-
-
 # ---- the main job ------------------------------------------------------------------------------
 
 
@@ -208,15 +201,15 @@ def test_create_video_url_without_wait(fake: FakeApikley) -> None:
 
 
 def test_status_human_and_json(fake: FakeApikley) -> None:
-    fake.time_scale = 1.0
-    task_id = create_task(fake)
+    # A seeded task stays waiting, however slowly the machine runs, until the test finishes it.
+    task_id = fake.seed_task(state="waiting")
     result = run_cli("status", task_id, env=fake_env(fake))
     assert result.returncode == 0, result.stderr
     rows = human(result.stdout)
     assert rows["state"] == "waiting"
     assert rows["character_id"] == "-"
 
-    wait_success(fake, task_id)
+    fake.finish_task(task_id, state="success")
     result = run_cli("status", task_id, "--json", env=fake_env(fake))
     assert result.returncode == 0, result.stderr
     payload = one_json(result.stdout)
