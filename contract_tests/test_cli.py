@@ -385,8 +385,7 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
 
 
 def test_wait_timeout_exits_11_and_says_how_to_resume(fake: FakeApikley) -> None:
-    fake.time_scale = 1.0  # 15 s
-    task_id = create_task(fake)
+    task_id = fake.seed_task(state="waiting")  # waiting until finished, however slow the machine
     result = run_cli(
         "wait", task_id, "--max-wait", "0.3", "--poll-interval", "0.05", "--json", env=fake_env(fake)
     )
@@ -531,8 +530,7 @@ def start_cli(
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_ctrl_c_during_wait_exits_130_with_the_task_id(fake: FakeApikley, as_json: bool) -> None:
-    fake.time_scale = 10.0  # 150 s: still running when interrupted
-    task_id = create_task(fake)
+    task_id = fake.seed_task(state="waiting")  # still waiting when interrupted, however slow the machine
     with start_cli("wait", task_id, *POLL, *(["--json"] if as_json else []), env=fake_env(fake)) as (
         process,
         out,
