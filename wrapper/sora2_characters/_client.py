@@ -7,7 +7,6 @@ rate limiting) is the core's.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import os
 import random
@@ -15,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, BinaryIO, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
@@ -30,6 +29,32 @@ from ._transport import deadline_scope, install_deadline_backend, loopback_mount
 __all__ = ["AsyncClient", "Client"]
 
 _TRANSPORT_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
+
+#: aiohttp's errors of the connect phase: only these mean that nothing was sent.
+_AIOHTTP_CONNECT_ERRORS = frozenset({"ClientConnectorError", "ConnectionTimeoutError"})
+
+
+def _from_aiohttp(exc: Exception) -> Exception:
+    """Correct what the httpx-aiohttp transport reports, so a request that may have left is never retried.
+
+    httpx-aiohttp 0.2.0 turns every ``aiohttp.ClientConnectionError`` into ``httpx.ConnectTimeout``
+    (a dropped connection after the request was sent included) and lets other aiohttp errors
+    through untranslated. Anything but a connect-phase error becomes ``httpx.ReadError`` (the request
+    may have reached the server). Other exceptions are returned unchanged.
+    """
+    cause = exc if type(exc).__module__.startswith("aiohttp") else exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("aiohttp"):
+        return exc
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.ConnectError)):
+        names = {cls.__name__ for cls in type(cause).__mro__}
+        if names & _AIOHTTP_CONNECT_ERRORS:
+            return exc
+    elif isinstance(exc, httpx.HTTPError):
+        return exc
+    error = httpx.ReadError(f"{type(cause).__name__}: {cause}")
+    error.__cause__ = cause
+    return error
+
 
 UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 OnUpdate = Callable[[TaskInfo], object]
@@ -180,8 +205,8 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         poll_interval: a fixed poll interval for ``wait``; default: the documented schedule.
         max_tasks_per_second: a client-side limit on createTask attempts, shared by all callers of
             this client; ``None`` for none.
-        max_concurrent_requests: requests in flight at once through this client (default 100,
-            httpx's pool size; our own pool is sized to match); more calls wait their turn.
+        max_concurrent_requests: requests in flight at once through this client (default 10; our
+            own pool is sized to match and keeps every connection alive); more calls wait their turn.
         http_client: an ``httpx.Client`` to send every request through (uploads included); it is
             never closed by this client.
         allow_insecure_http: allow plain ``http://`` base URLs to non-loopback hosts, which sends
@@ -385,7 +410,10 @@ class _TrioSafeGate:
         return None
 
 
-_AsyncGate = asyncio.Semaphore | _TrioSafeGate
+if TYPE_CHECKING:  # asyncio is imported on the async client's first request, not for the sync client
+    import asyncio
+
+    _AsyncGate = asyncio.Semaphore | _TrioSafeGate
 
 
 async def _to_thread(work: Callable[[], object]) -> None:
@@ -461,6 +489,8 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         transport" ``ResourceWarning``). To avoid that, close the client (``async with``) before
         its loop ends. A caller's ``http_client`` is theirs to manage and is never replaced.
         """
+        import asyncio  # noqa: PLC0415 - see _AsyncGate
+
         try:
             loop: object = asyncio.get_running_loop()
         except RuntimeError:  # another async library (trio): its own rules, and its own gate
@@ -535,8 +565,15 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
             return httpx.ReadTimeout(
                 f"the request did not complete within its total limit of {effect.total:g} s"
             )
-        except (*_TRANSPORT_ERRORS, MalformedResponseError) as exc:
+        except MalformedResponseError as exc:
             return exc
+        except _TRANSPORT_ERRORS as exc:
+            return exc if self._owns_http else _from_aiohttp(exc)
+        except Exception as exc:
+            translated = _from_aiohttp(exc)  # an aiohttp error httpx-aiohttp let through
+            if translated is exc:
+                raise
+            return translated
 
     async def create_character(
         self,
