@@ -104,6 +104,21 @@ def run_console_script(*args: str, env: Mapping[str, str]) -> subprocess.Complet
     return result
 
 
+def show_each_state_once(fake: FakeApikley, states: tuple[str, ...]) -> None:
+    """Make the next task's first answers show ``states``, one per poll, then the truth (success).
+
+    Timing plays no part: the task is over at once (``time_scale`` 0), and chained overrides rewrite
+    its answers by count. The n-th gate turns the n-th answer into a marker (each gate is used once,
+    and a later gate only sees an answer no earlier gate marked); the mappers turn markers into states.
+    """
+    fake.time_scale = 0
+    markers = [f"answer-{index}" for index in range(len(states))]
+    for marker in markers:
+        fake.override_task(fields={"state": marker}, when_state="success", times=1)
+    for marker, state in zip(markers, states, strict=True):
+        fake.override_task(fields={"state": state}, when_state=marker)
+
+
 def one_json(stdout: str) -> dict[str, Any]:
     """The single JSON object stdout must hold."""
     lines = stdout.splitlines()
@@ -130,7 +145,7 @@ def create_task(fake: FakeApikley, url: str = "https://example.com/character.mp4
 
 
 def test_create_video_wait_human(fake: FakeApikley) -> None:
-    fake.time_scale = 0.1  # 1.5 s: every state shows in the progress lines
+    show_each_state_once(fake, ("waiting", "queuing", "generating"))
     result = run_cli(
         "create", "--video", str(SAMPLE), "--wait", "--poll-interval", "0.02", env=fake_env(fake)
     )
