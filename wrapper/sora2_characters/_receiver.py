@@ -21,8 +21,6 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any, Final
 
-import anyio.to_thread
-
 from ._exceptions import MalformedResponseError, StoreError, WebhookVerificationError
 from ._models import TaskInfo
 from ._stores import MemoryStore, OutcomeStore
@@ -133,13 +131,13 @@ class CallbackApp:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
-                    await anyio.to_thread.run_sync(self.store.check)
+                    await _in_thread(self.store.check)
                 except StoreError as exc:
                     await send({"type": "lifespan.startup.failed", "message": str(exc)})
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
-                await anyio.to_thread.run_sync(self.store.close)
+                await _in_thread(self.store.close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -193,7 +191,7 @@ class CallbackApp:
         """Claim the outcome, run the handler once, and record the result."""
         key = outcome_key(info)
         try:
-            claimed = await anyio.to_thread.run_sync(self.store.claim, key)
+            claimed = await _in_thread(self.store.claim, key)
         except StoreError as exc:
             _log.error("callback for task %s not handled: %s", info.task_id, exc)
             return 503, "the outcome store is unavailable; deliver again later"
@@ -203,7 +201,7 @@ class CallbackApp:
             if self._is_async:
                 await self.handler(info)
             else:
-                await anyio.to_thread.run_sync(self.handler, info)
+                await _in_thread(self.handler, info)
         except Exception:  # noqa: BLE001 - any handler failure means: not handled, retry later
             _log.exception(
                 "the callback handler failed on task %s; a later delivery retries it", info.task_id
@@ -214,11 +212,18 @@ class CallbackApp:
             await _quietly(self.store.release, key)
             raise
         try:
-            await anyio.to_thread.run_sync(self.store.complete, key)
+            await _in_thread(self.store.complete, key)
         except StoreError as exc:
             # The handler ran; the claim lapses after its lease, so a later delivery may repeat it.
             _log.error("task %s handled, but not recorded as handled: %s", info.task_id, exc)
         return 200, "success"
+
+
+async def _in_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Run blocking ``func`` in a worker thread (anyio loads with the first request, not on import)."""
+    import anyio.to_thread  # noqa: PLC0415 - ``import sora2_characters.webhooks`` stays light
+
+    return await anyio.to_thread.run_sync(func, *args)
 
 
 def _parse(body: bytes) -> TaskInfo:
@@ -232,7 +237,7 @@ def _parse(body: bytes) -> TaskInfo:
 
 async def _quietly(func: Callable[[str], None], key: str) -> None:
     try:
-        await anyio.to_thread.run_sync(func, key)
+        await _in_thread(func, key)
     except StoreError as exc:
         _log.error("could not release the claim on %s (it lapses after its lease): %s", key, exc)
 
