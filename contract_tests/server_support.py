@@ -173,15 +173,20 @@ class CliProcess:
     def wait(self, timeout: float = 60.0) -> int:
         """Wait for the exit code (bounded)."""
         code = self.process.wait(timeout=timeout)
+        self._close()
+        return code
+
+    def _close(self) -> None:
         for reader in self._readers:
             reader.join(timeout=10)
-        return code
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
 
     def stop(self) -> None:
         """Stop the process and its whole group (SIGTERM, then SIGKILL)."""
         _stop(self.process)
-        for reader in self._readers:
-            reader.join(timeout=10)
+        self._close()
 
 
 def wait_for_http(url: str, *, timeout: float = 30.0) -> None:

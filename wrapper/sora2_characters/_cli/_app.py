@@ -14,6 +14,7 @@ from .._exceptions import NotFoundError, Sora2CharactersError, WaitTimeoutError
 from .._polling import DEFAULT_MAX_WAIT_S
 from ._backend import EMBEDDED_NOTICE, FAKE_TASK_SECONDS, Backend, Settings, open_client
 from ._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for, exit_code_table
+from ._listen import listen
 from ._output import Output, Redactor
 from ._progress import make_reporter
 
@@ -444,6 +445,9 @@ def mock(  # noqa: PLR0917 - click passes options as arguments
         output.error(exc)
         return EXIT_UNEXPECTED
     return EXIT_OK
+
+
+cli.add_command(listen)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

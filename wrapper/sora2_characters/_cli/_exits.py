@@ -19,10 +19,12 @@ from .._exceptions import (
     InsufficientCreditsError,
     InternalServerError,
     InvalidInputError,
+    JournalError,
     MalformedResponseError,
     NotFoundError,
     RateLimitError,
     ServiceUnavailableError,
+    StoreError,
     TaskFailedError,
     UnprocessableEntityError,
     UsageLimitError,
@@ -30,6 +32,7 @@ from .._exceptions import (
 )
 
 __all__ = [
+    "EXIT_BATCH_INCOMPLETE",
     "EXIT_CODES",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -44,6 +47,8 @@ EXIT_OK: Final = 0
 EXIT_UNEXPECTED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
+#: ``batch``: it ran to its end, but not every row succeeded (failed, unknown or skipped rows).
+EXIT_BATCH_INCOMPLETE: Final = 20
 
 #: (exception class, exit code, what it means), most specific class first.
 EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
@@ -65,6 +70,8 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (GenerationFailedError, 17, "501: generation failed"),
     (FeatureDisabledError, 18, "505: the feature is disabled"),
     (APIError, 19, "any other API error code"),
+    (StoreError, 21, "listen: the outcome store is unusable (Redis down, bad sqlite: file)"),
+    (JournalError, 22, "batch: the journal is locked, read-only, corrupt or belongs to another manifest"),
 )
 
 
@@ -85,6 +92,7 @@ def exit_code_table() -> list[tuple[int, str, str]]:
         (EXIT_UNEXPECTED, "-", "unexpected error (a bug, or the 'cli' extra is missing)"),
         (EXIT_USAGE, "UsageError", "usage error: unknown option, missing argument, unreadable file"),
         (EXIT_INTERRUPTED, "KeyboardInterrupt", "interrupted (Ctrl-C); a wait prints the task_id to resume"),
+        (EXIT_BATCH_INCOMPLETE, "-", "batch: not every row succeeded (see the summary line and --out)"),
     ]
     rows += [(code, cls.__name__, meaning) for cls, code, meaning in EXIT_CODES]
     return sorted(rows, key=lambda row: (row[0], row[1] != "UsageError"))
