@@ -13,6 +13,7 @@ import click
 from .._exceptions import NotFoundError, Sora2CharactersError, WaitTimeoutError
 from .._polling import DEFAULT_MAX_WAIT_S
 from ._backend import EMBEDDED_NOTICE, FAKE_TASK_SECONDS, Backend, Settings, open_client
+from ._batch import batch
 from ._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for, exit_code_table
 from ._listen import listen
 from ._output import Output, Redactor
@@ -448,6 +449,7 @@ def mock(  # noqa: PLR0917 - click passes options as arguments
 
 
 cli.add_command(listen)
+cli.add_command(batch)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
