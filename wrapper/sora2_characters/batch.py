@@ -25,6 +25,7 @@ import hashlib
 import io
 import json
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -35,6 +36,7 @@ from ._exceptions import (
     APIConnectionError,
     APIError,
     InvalidInputError,
+    MalformedResponseError,
     Sora2CharactersError,
     TaskFailedError,
     WaitTimeoutError,
@@ -64,6 +66,7 @@ RESULT_FIELDS: Final = ("row", "video", "task_id", "state", "character_id", "err
 #: Every final state of a row, in the order the summary counts them.
 STATES: Final = ("succeeded", "failed", "unknown", "pending", "skipped")
 _KNOWN_COLUMNS: Final = frozenset({"video", "prompt", "safety", "callback_url"})
+_SCHEME: Final = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _SUFFIXES: Final = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
 
@@ -80,8 +83,8 @@ class BatchRow:
 
     @property
     def is_url(self) -> bool:
-        """Whether ``video`` is an http(s) URL (else a local path)."""
-        return self.video.lower().startswith(("http://", "https://"))
+        """Whether ``video`` is a URL (else a local path); only http(s) ones pass validation."""
+        return _SCHEME.match(self.video) is not None
 
 
 @attrs.frozen
@@ -243,11 +246,13 @@ def _message(exc: BaseException) -> str:
 def _task_may_exist(exc: BaseException) -> bool:
     """Whether a failed createTask may still have created a task (so it must not be sent again)."""
     # The client marks unknown createTask outcomes with .task_may_exist (being added); until it does,
-    # a connection error after the request left is the unknown case.
+    # a connection lost after the request left, or an unreadable answer, is the unknown case.
     marked = getattr(exc, "task_may_exist", None)
     if marked is not None:
         return bool(marked)
-    return isinstance(exc, APIConnectionError) and exc.request_sent
+    if isinstance(exc, APIConnectionError):
+        return exc.request_sent
+    return isinstance(exc, MalformedResponseError)
 
 
 class _Runner:
@@ -407,20 +412,27 @@ def run_batch_sync(
     max_wait: float = DEFAULT_MAX_WAIT_S,
     poll_interval: float | None = None,
 ) -> list[RowResult]:
-    """:func:`run_batch` from blocking code: runs its own event loop (``anyio.run``) until the batch ends."""
+    """:func:`run_batch` from blocking code: runs its own event loop (``anyio.run``) until the batch ends.
+
+    An :class:`~sora2_characters.AsyncClient` belongs to the event loop it is used in, so ``client`` is
+    closed when the batch ends (a caller's ``http_client`` stays open, as always).
+    """
     import anyio  # noqa: PLC0415
 
     async def main() -> list[RowResult]:
-        return await run_batch(
-            client,
-            rows,
-            journal=journal,
-            concurrency=concurrency,
-            on_update=on_update,
-            retry_unknown=retry_unknown,
-            max_wait=max_wait,
-            poll_interval=poll_interval,
-        )
+        try:
+            return await run_batch(
+                client,
+                rows,
+                journal=journal,
+                concurrency=concurrency,
+                on_update=on_update,
+                retry_unknown=retry_unknown,
+                max_wait=max_wait,
+                poll_interval=poll_interval,
+            )
+        finally:
+            await client.aclose()
 
     return anyio.run(main)
 
