@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .._exceptions import JournalError, Sora2CharactersError
+from .._exceptions import InvalidInputError, JournalError, Sora2CharactersError
 from .._polling import DEFAULT_MAX_WAIT_S
 from ._backend import EMBEDDED_NOTICE, EMBEDDED_POLL_INTERVAL, EMBEDDED_TASK_SECONDS, FAKE_TASK_SECONDS
 from ._exits import (
@@ -183,7 +183,7 @@ def batch(  # noqa: PLR0917 - click passes options as arguments
     except KeyboardInterrupt as exc:
         output.error(exc, hint="the journal keeps every row's progress: run the same command again to resume")
         return EXIT_INTERRUPTED
-    except JournalError as exc:
+    except (JournalError, InvalidInputError) as exc:
         output.error(exc)
         return exit_code_for(exc)
     except Sora2CharactersError as exc:
@@ -209,7 +209,6 @@ def _run(  # noqa: PLR0917
 ) -> int:
     import anyio  # noqa: PLC0415
 
-    from .._exceptions import InvalidInputError  # noqa: PLC0415
     from ..batch import run_batch, summary, write_results  # noqa: PLC0415
 
     if out is not None and Path(out).suffix.lower() not in {".csv", ".jsonl", ".ndjson"}:
