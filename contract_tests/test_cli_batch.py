@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.server_support import CliProcess, wait_until
+from contract_tests.support import CliProcess, wait_until
 from sora2_characters._cli._app import run
 from sora2_characters._cli._exits import EXIT_BATCH_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from sora2_characters._journal import Journal

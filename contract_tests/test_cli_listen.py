@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.server_support import CliProcess, free_port, wait_for_http, wait_until
+from contract_tests.support import CliProcess, free_port, wait_for_http, wait_until
 from sora2_characters._cli._app import run
 from sora2_characters._cli._exits import EXIT_USAGE
 from sora2_characters.testing import FakeApikley

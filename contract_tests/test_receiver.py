@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contract_tests.server_support import free_port
+from contract_tests.support import free_port
 from sora2_characters import TaskInfo
 from sora2_characters.webhooks import CallbackApp, MemoryStore, RedisStore, SQLiteStore, sign
 

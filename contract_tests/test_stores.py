@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract_tests.server_support import free_port
+from contract_tests.support import free_port
 from sora2_characters import StoreError
 from sora2_characters.webhooks import MemoryStore, OutcomeStore, RedisStore, SQLiteStore, store_from_url
 
