@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import shutil
 import sqlite3
@@ -15,6 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sora2_characters import AsyncClient, InvalidInputError, JournalError
+from sora2_characters._cli._batch import _Progress
+from sora2_characters._cli._output import Output, Redactor
 from sora2_characters._journal import Journal
 from sora2_characters.batch import (
     BatchRow,
@@ -364,3 +367,29 @@ def test_results_round_trip_through_jsonl_and_csv(
 def test_results_to_an_unknown_extension_are_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match=r"must end in \.csv or \.jsonl"):
         write_results([], tmp_path / "r.xlsx")
+
+
+def test_a_journal_that_turns_read_only_is_a_journal_error_naming_it(folder: Path) -> None:
+    with Journal(folder / "j.sqlite", manifest="m", manifest_sha256="abc") as journal:
+        journal.uploaded(1, "https://files.example/a.mp4")
+        connection = journal._conn  # the file turning read-only under a running batch
+        assert connection is not None
+        connection.execute("PRAGMA query_only = 1")
+        with pytest.raises(JournalError, match=r"j\.sqlite could not be written: attempt to write"):
+            journal.created(1, "task_1")
+        assert journal.rows()[1].upload_url == "https://files.example/a.mp4"  # nothing lost
+
+
+def test_batch_progress_on_a_terminal_is_one_bar() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    output = Output(Redactor(), json_mode=False, stderr=stream)
+    with _Progress(output, 3) as progress:
+        for row in (1, 2, 3):
+            progress(RowResult(row=row, video="v.mp4", state="succeeded", task_id=f"t{row}"))
+    text = stream.getvalue()
+    assert "3/3" in text
+    assert "row 1 succeeded" not in text  # no per-row lines on a terminal
