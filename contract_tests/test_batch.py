@@ -193,9 +193,7 @@ async def test_a_row_with_a_task_id_is_queried_not_created(fake: FakeApikley, fo
     manifest = read_manifest(manifest_of(folder, 2))
     async with client_for(fake) as client:
         existing = await client.create_character("https://example.com/x.mp4", character_prompt="row-1")
-        with Journal(
-            folder / "j.sqlite", manifest=str(manifest.path), manifest_sha256=manifest.sha256
-        ) as journal:
+        with Journal(folder / "j.sqlite", manifest=str(manifest.path.resolve())) as journal:
             journal.creating(1)
             journal.created(1, existing.task_id)
         results = await run_batch(client, manifest, journal=folder / "j.sqlite")
@@ -206,9 +204,7 @@ async def test_a_row_with_a_task_id_is_queried_not_created(fake: FakeApikley, fo
 
 async def test_a_cut_off_create_is_unknown_until_retry_unknown(fake: FakeApikley, folder: Path) -> None:
     manifest = read_manifest(manifest_of(folder, 2))
-    with Journal(
-        folder / "j.sqlite", manifest=str(manifest.path), manifest_sha256=manifest.sha256
-    ) as journal:
+    with Journal(folder / "j.sqlite", manifest=str(manifest.path.resolve())) as journal:
         journal.creating(2)  # a run was killed while createTask of row 2 was in flight
     async with client_for(fake) as client:
         results = await run_batch(client, manifest, journal=folder / "j.sqlite")
@@ -287,7 +283,7 @@ async def test_a_journal_of_another_manifest_is_refused_naming_both(fake: FakeAp
 
 async def test_a_locked_journal_is_refused(fake: FakeApikley, folder: Path) -> None:
     manifest = read_manifest(manifest_of(folder, 1))
-    with Journal(folder / "j.sqlite", manifest=str(manifest.path), manifest_sha256=manifest.sha256):
+    with Journal(folder / "j.sqlite", manifest=str(manifest.path.resolve())):
         async with client_for(fake) as client:
             with pytest.raises(JournalError, match="locked by another running batch"):
                 await run_batch(client, manifest, journal=folder / "j.sqlite")
@@ -312,7 +308,7 @@ async def test_a_journal_that_cannot_be_created_is_refused(fake: FakeApikley, fo
 
 
 def test_the_journal_records_each_step_before_the_next(folder: Path) -> None:
-    with Journal(folder / "j.sqlite", manifest="m", manifest_sha256="abc") as journal:
+    with Journal(folder / "j.sqlite", manifest="m") as journal:
         journal.uploaded(1, "https://files.example/a.mp4")
         journal.creating(1)
         # Another connection (a process after a SIGKILL) sees each step already committed.
@@ -370,7 +366,7 @@ def test_results_to_an_unknown_extension_are_refused(tmp_path: Path) -> None:
 
 
 def test_a_journal_that_turns_read_only_is_a_journal_error_naming_it(folder: Path) -> None:
-    with Journal(folder / "j.sqlite", manifest="m", manifest_sha256="abc") as journal:
+    with Journal(folder / "j.sqlite", manifest="m") as journal:
         journal.uploaded(1, "https://files.example/a.mp4")
         connection = journal._conn  # the file turning read-only under a running batch
         assert connection is not None
@@ -393,3 +389,28 @@ def test_batch_progress_on_a_terminal_is_one_bar() -> None:
     text = stream.getvalue()
     assert "3/3" in text
     assert "row 1 succeeded" not in text  # no per-row lines on a terminal
+
+
+async def test_rows_not_started_may_change_between_runs_started_ones_may_not(
+    fake: FakeApikley, folder: Path
+) -> None:
+    path = manifest_of(folder, 2)
+    first = read_manifest(path)
+    with Journal(folder / "j.sqlite", manifest=str(path.resolve())) as journal:
+        journal.bind_rows({1: first.rows[0].fingerprint})
+        journal.creating(1)  # row 1 was started (and cut off); row 2 was never reached
+    rows = [
+        {"video": "clip.mp4", "prompt": "row-1", "team": "t1"},
+        {"video": "clip.mp4", "prompt": "edited", "team": "t2"},
+    ]
+    write_csv(path, rows)
+    async with client_for(fake) as client:
+        results = await run_batch(client, read_manifest(path), journal=folder / "j.sqlite")
+        assert [r.state for r in results] == ["unknown", "succeeded"]
+        assert created_prompts(fake) == ["edited"]
+        rows[0]["prompt"] = "changed after it started"
+        write_csv(path, rows)
+        with pytest.raises(JournalError, match=r"different content for row\(s\) 1 of") as caught:
+            await run_batch(client, read_manifest(path), journal=folder / "j.sqlite")
+    assert str(path.resolve()) in str(caught.value)
+    assert created_prompts(fake) == ["edited"]

@@ -24,7 +24,6 @@ from contract_tests.support import CliProcess, wait_until
 from sora2_characters._cli._app import run
 from sora2_characters._cli._exits import EXIT_BATCH_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from sora2_characters._journal import Journal
-from sora2_characters.batch import read_manifest
 from sora2_characters.testing import FakeApikley
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "character.mp4"
@@ -247,8 +246,7 @@ def test_journal_refusals_exit_22_and_lose_nothing(
     assert str(manifest) in err
     assert "error: JournalError:" in err
 
-    loaded = read_manifest(other)
-    with Journal(journal, manifest=str(other), manifest_sha256=loaded.sha256):
+    with Journal(journal, manifest=str(other.resolve())):
         assert run(["batch", str(other), "--journal", str(journal)]) == 22
         assert "locked by another running batch" in capsys.readouterr().err
     assert journal_rows(journal) == before

@@ -6,8 +6,10 @@ A process killed at any point (SIGKILL included) leaves the journal consistent; 
 row marked ``creating`` without a task id is one whose createTask was cut off, so its task may
 exist: it is reported ``unknown`` and never re-created unless asked.
 
-The journal is tied to its manifest (path and SHA-256 of the contents) and locked (``flock``) while
-a batch runs, so two batches never write one journal.
+The journal is tied to its manifest (by resolved path) and to each row's content (a fingerprint of
+its video, prompt, safety and callback_url, recorded before the row's first step), and locked
+(``flock``) while a batch runs, so two batches never write one journal. Rows not started yet may
+be edited between runs; a started row may not.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ CREATE TABLE IF NOT EXISTS rows (
     upload_url TEXT,
     creating INTEGER NOT NULL DEFAULT 0,
     task_id TEXT,
+    fingerprint TEXT,
     state TEXT,
     character_id TEXT,
     error TEXT
@@ -55,10 +58,9 @@ class JournalRow:
 class Journal:
     """An open, locked journal for one manifest; use as a context manager."""
 
-    def __init__(self, path: str | os.PathLike[str], *, manifest: str, manifest_sha256: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, manifest: str) -> None:
         self.path = Path(path)
         self._manifest = manifest
-        self._sha = manifest_sha256
         self._lock_fd: int | None = None
         self._conn: sqlite3.Connection | None = None
 
@@ -97,17 +99,56 @@ class Journal:
             self.close()
             raise self._fail("is not a usable batch journal (corrupt, read-only or locked)", exc) from exc
         if not meta:
-            self._write(
-                "INSERT INTO meta (key, value) VALUES ('manifest', ?), ('sha256', ?)",
-                (self._manifest, self._sha),
-            )
-        elif meta.get("sha256") != self._sha:
+            self._write("INSERT INTO meta (key, value) VALUES ('manifest', ?)", (self._manifest,))
+        elif meta.get("manifest") != self._manifest:
             self.close()
             raise JournalError(
                 f"the journal {self.path} was written for the manifest {meta.get('manifest')!r}, "
-                f"not for {self._manifest!r} (or that manifest changed since); "
-                "use another --journal, or the manifest it was written for"
+                f"not for {self._manifest!r}; use another --journal, or the manifest it was written for"
             )
+
+    def bind_rows(self, fingerprints: dict[int, str]) -> None:
+        """Refuse rows whose content changed since the journal recorded them; record the new ones.
+
+        Raises :class:`~sora2_characters.JournalError` naming the changed rows, before any work.
+        """
+        changed = [
+            row
+            for row, known in self._fingerprints().items()
+            if known is not None and row in fingerprints and fingerprints[row] != known
+        ]
+        if changed:
+            listed = ", ".join(str(row) for row in sorted(changed)[:20])
+            raise JournalError(
+                f"the journal {self.path} recorded different content for row(s) {listed} of "
+                f"{self._manifest!r}: a started row must not change; restore it, or use another --journal"
+            )
+        self._write("BEGIN IMMEDIATE", ())
+        try:
+            for row, fingerprint in fingerprints.items():
+                self._write(
+                    "INSERT INTO rows (row, fingerprint) VALUES (?, ?) "
+                    "ON CONFLICT (row) DO UPDATE SET fingerprint = excluded.fingerprint "
+                    "WHERE rows.fingerprint IS NULL",
+                    (row, fingerprint),
+                )
+        except JournalError:
+            self._rollback()
+            raise
+        self._write("COMMIT", ())
+
+    def _rollback(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("ROLLBACK")
+
+    def _fingerprints(self) -> dict[int, str | None]:
+        if self._conn is None:
+            raise JournalError(f"the journal {self.path} is closed")
+        try:
+            return dict(self._conn.execute("SELECT row, fingerprint FROM rows").fetchall())
+        except sqlite3.Error as exc:
+            raise self._fail("could not be read", exc) from exc
 
     def close(self) -> None:
         """Close the database and drop the lock."""

@@ -52,6 +52,7 @@ __all__ = [
     "RESULT_FIELDS",
     "STATES",
     "BatchRow",
+    "Journal",
     "Manifest",
     "RowResult",
     "read_manifest",
@@ -80,6 +81,12 @@ class BatchRow:
     safety: str | None = None
     callback_url: str | None = None
     extra: Mapping[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of what the row asks for (video, prompt, safety, callback_url), kept in the journal."""
+        text = json.dumps([self.video, self.prompt, self.safety, self.callback_url])
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
     @property
     def is_url(self) -> bool:
@@ -116,12 +123,11 @@ class RowResult:
 
 @attrs.frozen
 class Manifest:
-    """A read manifest: its valid rows, the invalid ones (as ``skipped`` results), and its identity."""
+    """A read manifest: its path, its valid rows, and the invalid ones (as ``skipped`` results)."""
 
     path: Path
     rows: tuple[BatchRow, ...]
     invalid: tuple[RowResult, ...]
-    sha256: str
 
     def invalid_report(self) -> str:
         """Return the invalid rows, one line each, with their row numbers."""
@@ -233,9 +239,7 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
         except InvalidInputError as exc:
             video = record.get("video") if isinstance(record, Mapping) else None
             invalid.append(RowResult(row=index, video=str(video or ""), state="skipped", error=str(exc)))
-    return Manifest(
-        path=manifest, rows=tuple(rows), invalid=tuple(invalid), sha256=hashlib.sha256(data).hexdigest()
-    )
+    return Manifest(path=manifest, rows=tuple(rows), invalid=tuple(invalid))
 
 
 def _message(exc: BaseException) -> str:
@@ -353,8 +357,8 @@ async def run_batch(
     """Upload, create and wait for every row, ``concurrency`` rows at a time; return one result per row.
 
     ``rows`` is a :class:`Manifest` (its invalid rows come back as ``skipped``) or a sequence of
-    :class:`BatchRow`. ``journal`` is a path (opened and locked here; when ``rows`` is not a
-    :class:`Manifest`, the journal is tied to the rows' content) or an open :class:`Journal`. The
+    :class:`BatchRow`. ``journal`` is a path (opened and locked here, tied to the manifest's path
+    and to each row's content) or an open :class:`Journal`. The
     client's own limits (``max_tasks_per_second``, ``max_concurrent_requests``) apply on top.
     ``on_update(result)`` is called as each row ends. Results come back in row order.
     """
@@ -367,11 +371,11 @@ async def run_batch(
     if isinstance(journal, Journal):
         opened, owned = journal, False
     else:
-        identity = manifest.sha256 if manifest is not None else _rows_sha256(batch_rows)
-        name = str(manifest.path) if manifest is not None else "<rows>"
-        opened, owned = Journal(journal, manifest=name, manifest_sha256=identity), True
+        name = str(manifest.path.resolve()) if manifest is not None else "<rows>"
+        opened, owned = Journal(journal, manifest=name), True
         opened.open()
     try:
+        opened.bind_rows({row.row: row.fingerprint for row in batch_rows})
         known = opened.rows()
         runner = _Runner(
             client,
@@ -435,11 +439,6 @@ def run_batch_sync(
             await client.aclose()
 
     return anyio.run(main)
-
-
-def _rows_sha256(rows: Sequence[BatchRow]) -> str:
-    text = json.dumps([attrs.asdict(row) for row in rows], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def summary(results: Sequence[RowResult]) -> str:
