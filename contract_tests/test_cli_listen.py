@@ -21,6 +21,7 @@ import pytest
 from contract_tests.support import CliProcess, free_port, wait_for_http, wait_until
 from sora2_characters._cli._app import run
 from sora2_characters._cli._exits import EXIT_USAGE
+from sora2_characters._cli._listen import outcome_line
 from sora2_characters.testing import FakeApikley
 from sora2_characters.webhooks import sign
 
@@ -217,3 +218,24 @@ def test_an_out_file_that_cannot_be_written_is_refused(
 ) -> None:
     assert run(["listen", "--out", str(tmp_path / "no" / "such" / "dir" / "x.jsonl")]) == EXIT_USAGE
     assert "cannot append to it" in capsys.readouterr().err
+
+
+def test_a_line_has_the_fields_of_status_json(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FakeApikley(time_scale=0) as fake, fake.client() as client:
+        task_id = client.create_character("https://example.com/c.mp4").task_id
+        for key, value in {
+            "APIKLEY_BASE_URL": fake.base_url,
+            "APIKLEY_UPLOAD_BASE_URL": fake.upload_base_url,
+            "APIKLEY_API_KEY": fake.api_key,
+        }.items():
+            monkeypatch.setenv(key, value)
+        assert run(["status", task_id, "--json"]) == 0
+        status = json.loads(capsys.readouterr().out)
+        info = client.get_task(task_id)
+    line = json.loads(outcome_line(info))
+    assert set(line) == set(status)
+    assert {key: line[key] for key in line if key != "backend"} == {
+        key: status[key] for key in status if key != "backend"
+    }
