@@ -414,3 +414,34 @@ async def test_rows_not_started_may_change_between_runs_started_ones_may_not(
             await run_batch(client, read_manifest(path), journal=folder / "j.sqlite")
     assert str(path.resolve()) in str(caught.value)
     assert created_prompts(fake) == ["edited"]
+
+
+async def test_no_more_than_concurrency_rows_are_in_flight(folder: Path) -> None:
+    import anyio
+
+    from sora2_characters import CreatedTask, TaskInfo, TaskState
+
+    class CountingClient:
+        """Stands for an AsyncClient: counts the rows between createTask and the end of their wait."""
+
+        def __init__(self) -> None:
+            self.in_flight = 0
+            self.peak = 0
+
+        async def create_character(self, url: str, **_: Any) -> CreatedTask:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            await anyio.sleep(0)
+            return CreatedTask(task_id=f"task_{url}", raw={})
+
+        async def wait(self, task_id: str, **_: Any) -> TaskInfo:
+            for _step in range(5):
+                await anyio.sleep(0)
+            self.in_flight -= 1
+            return TaskInfo(task_id=task_id, model=None, state=TaskState.SUCCESS, character_id="c")
+
+    rows = [BatchRow(row=index, video=f"https://example.com/{index}.mp4") for index in range(1, 41)]
+    client = CountingClient()
+    results = await run_batch(client, rows, journal=folder / "j.sqlite", concurrency=3)  # type: ignore[arg-type]
+    assert {result.state for result in results} == {"succeeded"}
+    assert client.peak == 3
