@@ -164,7 +164,17 @@ def test_sigkill_at_several_points_never_holds_two_tasks_for_one_row(
 def test_a_clean_run_exits_0_with_results_on_stdout_and_a_summary(
     env: dict[str, str], manifest: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["batch", str(manifest), "--poll-interval", "0.05", "--concurrency", "8"]) == EXIT_OK
+    args = [
+        "batch",
+        str(manifest),
+        "--poll-interval",
+        "0.05",
+        "--concurrency",
+        "8",
+        "--max-tasks-per-second",
+        "500",
+    ]
+    assert run(args) == EXIT_OK
     captured = capsys.readouterr()
     results = [json.loads(line) for line in captured.out.splitlines()]
     assert [(r["row"], r["state"]) for r in results] == [(index, "succeeded") for index in range(1, ROWS + 1)]
