@@ -274,3 +274,18 @@ def test_signed_receiver_refuses_every_unsigned_body() -> None:
         response = runner(post, app, body)
         assert response.status_code in {400, 401}
     assert handler.seen == []
+
+
+async def test_it_mounts_inside_a_starlette_app() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    handler = Recorder()
+    outer = Starlette(routes=[Mount("/hooks/apikley", app=CallbackApp(handler, secret=SECRET))])
+    transport = httpx.ASGITransport(app=outer)
+    async with httpx.AsyncClient(transport=transport, base_url="http://receiver.test") as client:
+        response = await client.post(
+            "/hooks/apikley/", content=body_for("task_m"), headers=sign("task_m", SECRET)
+        )
+    assert response.status_code == 200
+    assert [info.task_id for info in handler.seen] == ["task_m"]

@@ -168,7 +168,7 @@ class CallbackApp:
 
     async def _accept(self, scope: Scope, receive: Receive) -> TaskInfo | tuple[int, str]:
         """Return the verified, parsed callback, or the refusal to answer."""
-        if scope.get("path") != self.path:
+        if _own_path(scope) != self.path:
             return 404, f"callbacks are received on {self.path}"
         if scope.get("method") != "POST":
             return 405, "callbacks are POSTed"
@@ -224,6 +224,15 @@ async def _in_thread(func: Callable[..., Any], *args: Any) -> Any:
     import anyio.to_thread  # noqa: PLC0415 - ``import sora2_characters.webhooks`` stays light
 
     return await anyio.to_thread.run_sync(func, *args)
+
+
+def _own_path(scope: Scope) -> str:
+    """Return the request path below the mount point (Starlette's ``Mount`` keeps it in ``root_path``)."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    if root and path.startswith(root):
+        return path[len(root) :] or "/"
+    return path
 
 
 def _parse(body: bytes) -> TaskInfo:
