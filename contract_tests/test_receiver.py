@@ -120,6 +120,8 @@ async def test_an_oversized_body_is_413_whether_declared_or_streamed() -> None:
         b'{"code": 200}',
         b'{"data": {"state": "success"}}',
         b'{"data": {"taskId": "t"}}',
+        b'{"data": {"taskId": 1e999999, "state": "success"}}',
+        b'{"data": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
     ],
 )
 async def test_a_malformed_body_is_400(body: bytes) -> None:
