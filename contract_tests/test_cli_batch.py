@@ -10,6 +10,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -179,7 +180,8 @@ def test_a_clean_run_exits_0_with_results_on_stdout_and_a_summary(
     results = [json.loads(line) for line in captured.out.splitlines()]
     assert [(r["row"], r["state"]) for r in results] == [(index, "succeeded") for index in range(1, ROWS + 1)]
     assert f"batch: {ROWS} rows: {ROWS} succeeded, 0 failed, 0 unknown, 0 pending, 0 skipped" in captured.err
-    assert captured.err.count("succeeded task_") == ROWS  # a line per finished row off a terminal
+    finished = re.findall(rf"^\[\s*\d+/{ROWS}\] row \d+ succeeded \S+ \S+$", captured.err, re.MULTILINE)
+    assert len(finished) == ROWS  # a line per finished row off a terminal
     # Re-running the finished batch touches nothing and says the same.
     assert run(["batch", str(manifest), "--out", str(manifest.with_suffix(".out.csv"))]) == EXIT_OK
     with manifest.with_suffix(".out.csv").open(newline="") as handle:
@@ -240,7 +242,7 @@ def test_a_bad_out_extension_is_refused_before_anything_runs(
     assert fake.requests == []
 
 
-def test_journal_refusals_exit_22_and_lose_nothing(
+def test_journal_refusals_exit_33_and_lose_nothing(
     env: dict[str, str], manifest: Path, fake: FakeApikley, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     other = tmp_path / "other.csv"
@@ -250,20 +252,20 @@ def test_journal_refusals_exit_22_and_lose_nothing(
     capsys.readouterr()
     before = journal_rows(journal)
 
-    assert run(["batch", str(manifest), "--journal", str(journal)]) == 22
+    assert run(["batch", str(manifest), "--journal", str(journal)]) == 33
     err = capsys.readouterr().err
     assert str(other) in err
     assert str(manifest) in err
     assert "error: JournalError:" in err
 
     with Journal(journal, manifest=str(other.resolve())):
-        assert run(["batch", str(other), "--journal", str(journal)]) == 22
+        assert run(["batch", str(other), "--journal", str(journal)]) == 33
         assert "locked by another running batch" in capsys.readouterr().err
     assert journal_rows(journal) == before
 
     corrupt = tmp_path / "corrupt.sqlite"
     corrupt.write_bytes(b"\x00garbage" * 512)
-    assert run(["batch", str(manifest), "--journal", str(corrupt)]) == 22
+    assert run(["batch", str(manifest), "--journal", str(corrupt)]) == 33
     assert "not a usable batch journal" in capsys.readouterr().err
     assert corrupt.read_bytes() == b"\x00garbage" * 512
     assert len(fake.requests_for("createTask")) == 1

@@ -193,7 +193,7 @@ def test_an_unset_secret_variable_is_refused(
 def test_a_redis_that_is_down_fails_at_start_with_its_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     code = run(["listen", "--store", f"redis://:pw-hidden-1@127.0.0.1:{free_port()}/0"])
     err = capsys.readouterr().err
-    assert code == 21
+    assert code == 32
     assert "error: StoreError: Redis at redis://:***@127.0.0.1" in err
     assert "pw-hidden-1" not in err
 
@@ -209,7 +209,7 @@ def test_a_redis_that_is_down_fails_at_start_with_its_exit_code(capsys: pytest.C
 def test_bad_options_are_refused_before_serving(
     args: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["listen", *args]) in {EXIT_USAGE, 21}
+    assert run(["listen", *args]) in {EXIT_USAGE, 32}
     assert message in capsys.readouterr().err
 
 
