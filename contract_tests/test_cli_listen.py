@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import socket
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,7 @@ import pytest
 
 from contract_tests.support import CliProcess, free_port, wait_for_http, wait_until
 from sora2_characters._cli._app import run
-from sora2_characters._cli._exits import EXIT_USAGE
+from sora2_characters._cli._exits import EXIT_PORT_IN_USE, EXIT_USAGE
 from sora2_characters._cli._listen import outcome_line
 from sora2_characters.testing import FakeApikley
 from sora2_characters.webhooks import sign
@@ -239,3 +240,17 @@ def test_a_line_has_the_fields_of_status_json(
     assert {key: line[key] for key in line if key != "backend"} == {
         key: status[key] for key in status if key != "backend"
     }
+
+
+def test_a_port_in_use_is_refused_with_the_mocks_exit_code() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        process = CliProcess(["listen", "--port", str(port)])
+        try:
+            code = process.wait(timeout=60)
+        finally:
+            process.stop()
+    assert code == EXIT_PORT_IN_USE
+    assert f"port {port} on 127.0.0.1 is already in use" in process.stderr

@@ -81,6 +81,17 @@ def app_from_environment() -> CallbackApp:
     )
 
 
+def _can_bind(host: str, port: int) -> bool:
+    """Whether ``host:port`` is free (as uvicorn binds it: with SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -160,6 +171,12 @@ def listen(  # noqa: PLR0917 - click passes options as arguments
         return EXIT_UNEXPECTED
     if port == 0:
         port = _free_port(host)
+    elif not _can_bind(host, port):
+        from .._fake.errors import PortInUseError  # noqa: PLC0415 - the one "port taken" error
+
+        taken = PortInUseError(host, port)
+        output.error(taken)
+        return exit_code_for(taken)
     os.environ[CONFIG_ENV] = json.dumps(config)
     shown = "" if config["secret_env"] else " (no --secret-env: signatures are NOT checked)"
     output.notice(
