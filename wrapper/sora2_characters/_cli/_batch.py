@@ -225,6 +225,10 @@ def _run(  # noqa: PLR0917
             interval = poll_interval
             if embedded:
                 output.notice(EMBEDDED_NOTICE.format(base_url=client.base_url))
+                output.notice(
+                    "note: the embedded fake forgets its tasks when this command ends, so a re-run "
+                    "cannot resume them; point --base-url at a running 'sora2-characters mock' to resume."
+                )
                 interval = interval or EMBEDDED_POLL_INTERVAL
             with _Progress(output, total) as progress:
                 return await run_batch(
