@@ -36,7 +36,9 @@ def test_the_multiprocessing_recipe_runs_one_client_per_process(tmp_path: Path) 
             APIKLEY_UPLOAD_BASE_URL=fake.upload_base_url,
             APIKLEY_API_KEY=fake.api_key,
         )
-        urls = [f"https://example.com/clip-{index}.mp4" for index in range(6)]
+        urls = [
+            f"https://example.com/clip-{index}.mp4" for index in range(4)
+        ]  # one per process: each waits one poll interval
         result = subprocess.run(
             [sys.executable, str(script), *urls],
             env=env,
@@ -46,7 +48,7 @@ def test_the_multiprocessing_recipe_runs_one_client_per_process(tmp_path: Path) 
             check=False,
         )
         assert result.returncode == 0, result.stderr
-        assert len(fake.tasks) == 6
+        assert len(fake.tasks) == 4
         ids = {task.character_id for task in fake.tasks}
     printed = set(re.findall(r"char_[0-9a-f]+", result.stdout))
     assert printed == ids
