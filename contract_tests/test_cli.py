@@ -104,6 +104,21 @@ def run_console_script(*args: str, env: Mapping[str, str]) -> subprocess.Complet
     return result
 
 
+def show_each_state_once(fake: FakeApikley, states: tuple[str, ...]) -> None:
+    """Make the next task's first answers show ``states``, one per poll, then the truth (success).
+
+    Timing plays no part: the task is over at once (``time_scale`` 0), and chained overrides rewrite
+    its answers by count. The n-th gate turns the n-th answer into a marker (each gate is used once,
+    and a later gate only sees an answer no earlier gate marked); the mappers turn markers into states.
+    """
+    fake.time_scale = 0
+    markers = [f"answer-{index}" for index in range(len(states))]
+    for marker in markers:
+        fake.override_task(fields={"state": marker}, when_state="success", times=1)
+    for marker, state in zip(markers, states, strict=True):
+        fake.override_task(fields={"state": state}, when_state=marker)
+
+
 def one_json(stdout: str) -> dict[str, Any]:
     """The single JSON object stdout must hold."""
     lines = stdout.splitlines()
@@ -126,18 +141,11 @@ def create_task(fake: FakeApikley, url: str = "https://example.com/character.mp4
         return client.create_character(url).task_id
 
 
-def wait_success(fake: FakeApikley, task_id: str) -> None:
-    deadline = time.monotonic() + 10
-    while fake.task(task_id)["state"] != "success":
-        assert time.monotonic() < deadline
-        fake.advance(1.0)
-
-
 # ---- the main job ------------------------------------------------------------------------------
 
 
 def test_create_video_wait_human(fake: FakeApikley) -> None:
-    fake.time_scale = 0.1  # 1.5 s: every state shows in the progress lines
+    show_each_state_once(fake, ("waiting", "queuing", "generating"))
     result = run_cli(
         "create", "--video", str(SAMPLE), "--wait", "--poll-interval", "0.02", env=fake_env(fake)
     )
@@ -208,15 +216,15 @@ def test_create_video_url_without_wait(fake: FakeApikley) -> None:
 
 
 def test_status_human_and_json(fake: FakeApikley) -> None:
-    fake.time_scale = 1.0
-    task_id = create_task(fake)
+    # A seeded task stays waiting, however slowly the machine runs, until the test finishes it.
+    task_id = fake.seed_task(state="waiting")
     result = run_cli("status", task_id, env=fake_env(fake))
     assert result.returncode == 0, result.stderr
     rows = human(result.stdout)
     assert rows["state"] == "waiting"
     assert rows["character_id"] == "-"
 
-    wait_success(fake, task_id)
+    fake.finish_task(task_id, state="success")
     result = run_cli("status", task_id, "--json", env=fake_env(fake))
     assert result.returncode == 0, result.stderr
     payload = one_json(result.stdout)
@@ -377,7 +385,9 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
             "transient": True,
             "message": (
                 f"task {task.task_id} failed [failCode 500]: Generation failed"
-                " (a failure on the service's side: submitting again may succeed)"
+                " (a failure on the service's side: submitting again may succeed)."
+                f" See the task with client.get_task({task.task_id!r})"
+                f" or `sora2-characters status {task.task_id}`"
             ),
         },
         "task_id": task.task_id,
@@ -392,8 +402,7 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
 
 
 def test_wait_timeout_exits_11_and_says_how_to_resume(fake: FakeApikley) -> None:
-    fake.time_scale = 1.0  # 15 s
-    task_id = create_task(fake)
+    task_id = fake.seed_task(state="waiting")  # waiting until finished, however slow the machine
     result = run_cli(
         "wait", task_id, "--max-wait", "0.3", "--poll-interval", "0.05", "--json", env=fake_env(fake)
     )
@@ -538,8 +547,7 @@ def start_cli(
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_ctrl_c_during_wait_exits_130_with_the_task_id(fake: FakeApikley, as_json: bool) -> None:
-    fake.time_scale = 10.0  # 150 s: still running when interrupted
-    task_id = create_task(fake)
+    task_id = fake.seed_task(state="waiting")  # still waiting when interrupted, however slow the machine
     with start_cli("wait", task_id, *POLL, *(["--json"] if as_json else []), env=fake_env(fake)) as (
         process,
         out,
