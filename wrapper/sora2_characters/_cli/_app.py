@@ -20,8 +20,10 @@ from .._exceptions import (
 )
 from .._polling import DEFAULT_MAX_WAIT_S, NOT_FOUND_GRACE_S
 from ._backend import EMBEDDED_NOTICE, FAKE_TASK_SECONDS, Backend, Settings, open_client
+from ._batch import batch
 from ._contracts import contracts
 from ._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for, exit_code_table
+from ._listen import listen
 from ._messages import KeySource, auth_hint, for_cli
 from ._output import Output, Redactor
 from ._progress import make_reporter
@@ -562,6 +564,8 @@ def mock(  # noqa: PLR0917 - click passes options as arguments
     return EXIT_OK
 
 
+cli.add_command(listen)
+cli.add_command(batch)
 cli.add_command(contracts)
 
 
