@@ -370,7 +370,11 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
             "type": "TaskFailedError",
             "code": None,
             "fail_code": "500",
-            "message": f"task {task.task_id} failed [failCode 500]: Generation failed",
+            "transient": True,
+            "message": (
+                f"task {task.task_id} failed [failCode 500]: Generation failed"
+                " (a failure on the service's side: submitting again may succeed)"
+            ),
         },
         "task_id": task.task_id,
         "state": "fail",
