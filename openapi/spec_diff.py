@@ -17,6 +17,10 @@ this project (``CORRECTIONS`` below, each with its reason; ``openapi/README.md``
   stays compatible, a removed *request* value stays breaking.
 * **A response type narrowed from number to integer is compatible** (Optic calls every response
   type change "expanded", hence breaking): every integer is still a number to the reader.
+* **A request body that becomes a ``oneOf`` holding its previous schema is compatible** when the
+  members exclude each other by a required property with disjoint ``enum`` values (``model``: a
+  sibling model joining createTask). Optic compares the new member with the old schema and calls it
+  breaking; every request valid before still matches exactly one member.
 * **A tightened request limit is breaking** (Optic: no check at all): a lower ``maxLength``,
   ``maxItems`` or ``maximum``, a higher ``minLength``, ``minItems`` or ``minimum``, a new or changed
   ``pattern``: a request valid before may now be refused.
@@ -45,6 +49,7 @@ EXIT_COMPATIBLE, EXIT_BREAKING, EXIT_CANNOT_COMPARE = 0, 1, 2
 ERROR_SEVERITY = 2
 MAX_NOTES = 3
 MAX_REASON_CHARS = 300
+MAX_VALUE_CHARS = 120
 # Request limits whose tightening refuses requests valid before: keyword -> "lower" or "higher" is tighter.
 REQUEST_LIMITS = {
     "maxLength": "lower",
@@ -58,6 +63,7 @@ CORRECTIONS = {
     "response-enum-addition": "compatible here: our clients tolerate unknown values (Optic: breaking)",
     "response-type-narrowing": "compatible here: every integer is a number (Optic: breaking)",
     "request-limit-tightening": "breaking: a request valid before may be refused (Optic has no check)",
+    "request-union-of-old": "compatible here: the old body is one of an exclusive oneOf (Optic: breaking)",
 }
 
 
@@ -100,10 +106,16 @@ def _key_label(key: str) -> str:
     return "/".join(parts)
 
 
+def _short(value: Any) -> str:
+    """Write a value as JSON, cut to ``MAX_VALUE_CHARS`` (a whole schema can change)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 3] + "..."
+
+
 def _describe(change: str, before: Any, after: Any) -> str:
     if change == "changed" and isinstance(before, dict) and isinstance(after, dict):
         keys = sorted(set(before) | set(after))
-        details = [f"{key} {json.dumps(before.get(key))} -> {json.dumps(after.get(key))}" for key in keys]
+        details = [f"{key} {_short(before.get(key))} -> {_short(after.get(key))}" for key in keys]
         return "changed: " + ", ".join(details)
     return change
 
@@ -175,6 +187,8 @@ def _correction_for(result: dict[str, Any], change: Change | None) -> str | None
         and error.startswith("cannot add enum option")
     ):
         return "response-enum-addition"
+    if change is not None and not _is_response(json_path) and _exclusive_union_of_old(change):
+        return "request-union-of-old"
     if (
         result.get("name") == "prevent response property type changes"
         and change is not None
@@ -183,6 +197,25 @@ def _correction_for(result: dict[str, Any], change: Change | None) -> str | None
     ):
         return "response-type-narrowing"
     return None
+
+
+def _exclusive_union_of_old(change: Change) -> bool:
+    """Whether the schema became a ``oneOf`` that holds it, with members told apart by an enum."""
+    before = change.before.get("schema") if isinstance(change.before, dict) else None
+    after = change.after.get("schema") if isinstance(change.after, dict) else None
+    if not isinstance(before, dict) or not isinstance(after, dict) or "oneOf" in before:
+        return False
+    members = after.get("oneOf")
+    if not isinstance(members, list) or before not in members:
+        return False
+    shared = set.intersection(*(set(member.get("required", [])) for member in members))
+    for name in sorted(shared):
+        values = [member.get("properties", {}).get(name, {}).get("enum") for member in members]
+        if all(isinstance(value, list) for value in values):
+            flat = [json.dumps(item) for value in values for item in value]
+            if len(flat) == len(set(flat)):
+                return True
+    return False
 
 
 def _tightens_request(change: Change) -> bool:
