@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from contract_tests.client_support import close_clients_made_since, made_client_count
-from contract_tests.fault_support import LeakWatch
+from contract_tests.support import LeakWatch, close_clients_made_since, made_client_count
 from sora2_characters.testing import FakeApikley
-
-ROOT = Path(__file__).resolve().parent.parent
-OPENAPI = ROOT / "openapi"
-STRICT_BUNDLE = OPENAPI / "bundled" / "apikley.json"
 
 
 @pytest.fixture

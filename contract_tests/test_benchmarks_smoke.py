@@ -9,7 +9,6 @@ import json
 import math
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +17,8 @@ from benchmarks import _fake_proc, _local_server
 from benchmarks._child import read_line, reap
 from benchmarks._stats import interleave, spread, summarize
 from benchmarks.fanout import max_in_window
+from contract_tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 OPS = ("get_task", "create_character")
 CONTENDERS = ("httpx", "generated", "wrapper")
 

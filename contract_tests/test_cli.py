@@ -24,12 +24,13 @@ from typing import IO, Any
 
 import pytest
 
-from sora2_characters import Client
+from contract_tests.support import DATA, ROOT
+from sora2_characters import (
+    Client,
+)
 from sora2_characters._cli._exits import EXIT_CODES, exit_code_markdown, exit_code_table
 from sora2_characters.testing import FakeApikley
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = ROOT / "examples" / "character.mp4"
 CANARY = "sk-SECRET-canary-123"
 #: The README's first command (the main job), exactly as written there.
@@ -296,13 +297,6 @@ def test_each_api_error_class_has_its_exit_code(
     assert result.returncode == exit_code
     assert result.stdout == ""
     assert f"error: {type_name}: injected {code}" in result.stderr
-
-
-def test_exit_code_table_is_distinct_per_class() -> None:
-    codes = [code for _cls, code, _meaning in EXIT_CODES]
-    assert len(codes) == len(set(codes))
-    assert {code for code, _name, _meaning in exit_code_table()} >= {0, 1, 2, 130}
-    assert {code for _c, code, _t in API_CODES} <= set(codes)
 
 
 def test_wrong_key_exits_3(fake: FakeApikley) -> None:
@@ -685,3 +679,10 @@ def test_without_the_cli_extra_main_says_how_to_install_it() -> None:
     )
     assert result.returncode == 1
     assert "pip install 'sora2-characters[cli]'" in result.stderr
+
+
+def test_exit_code_table_is_distinct_per_class() -> None:
+    codes = [code for _cls, code, _meaning in EXIT_CODES]
+    assert len(codes) == len(set(codes))
+    assert {code for code, _name, _meaning in exit_code_table()} >= {0, 1, 2, 130}
+    assert {code for _c, code, _t in API_CODES} <= set(codes)

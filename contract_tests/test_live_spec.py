@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from contract_tests.conftest import OPENAPI, ROOT, STRICT_BUNDLE
+from contract_tests.support import OPENAPI, ROOT, STRICT_BUNDLE
 
 LIVE_BUNDLE = OPENAPI / "bundled" / "apikley-live.json"
 SAMPLES = sorted((ROOT / "contract_tests" / "live" / "samples").glob("*.json"))

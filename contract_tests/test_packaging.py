@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from contract_tests.conftest import ROOT, STRICT_BUNDLE
+from contract_tests.support import ROOT, STRICT_BUNDLE
 from sora2_characters._version import __version__
 
 

@@ -10,7 +10,7 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from contract_tests.conftest import OPENAPI
+from contract_tests.support import OPENAPI
 
 sys.path.insert(0, str(OPENAPI))
 import bundle
