@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.conftest import OPENAPI
+from contract_tests.support import OPENAPI
 
 sys.path.insert(0, str(OPENAPI))
 import spec_diff

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contract_tests.conftest import OPENAPI
+from contract_tests.support import OPENAPI
 
 SCRIPT = OPENAPI / "update_spec.py"
 

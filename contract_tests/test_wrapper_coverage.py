@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from contract_tests.conftest import OPENAPI
+from contract_tests.support import OPENAPI
 
 sys.path.insert(0, str(OPENAPI))
 import wrapper_coverage

@@ -90,6 +90,20 @@ def _probes() -> list[Probe]:
             model="sora-2-characters",
         ),
         Probe(
+            "POST /api/v1/jobs/createTask",
+            lambda client: client.create_character_from_task(
+                "origin-task-1",
+                start=1.5,
+                end=3.5,
+                character_prompt=SENTINEL_TEXT,
+                character_user_name="sentinel",
+                safety_instruction=SENTINEL_TEXT,
+                callback_url=SENTINEL_URL,
+            ),
+            {"taskId": "task-1"},
+            model="sora-2-characters-pro",
+        ),
+        Probe(
             "GET /api/v1/jobs/recordInfo",
             lambda client: client.get_task("task-1"),
             {"taskId": "task-1", "state": "waiting"},

@@ -44,6 +44,8 @@ from sora2_characters._fake.videos import MAX_VIDEO_BYTES, VIDEO_FAIL_CODE, vide
 from sora2_characters._validation import is_loopback_host
 
 UPLOAD_PREFIX = "/file-upload"
+#: The sibling model: a character from a segment of an earlier task of this fake.
+PRO_MODEL = "sora-2-characters-pro"
 FILES_PREFIX = "/files/"
 _MESSAGES = {
     400: "Bad request",
@@ -269,7 +271,17 @@ async def _create_task(ctx: Context, request: Request, body: bytes) -> Outcome:
         problem = "input: is required"
     if problem is not None:
         return Outcome(422, problem)
-    failure = await _video_failure(ctx, payload["input"]["character_file_url"][0])
+    if payload.get("model") == PRO_MODEL:
+        # sora-2-characters-pro cuts its character from an earlier task, which must have succeeded.
+        origin = payload["input"]["origin_task_id"]
+        with ctx.state.lock:
+            task = ctx.state.tasks.get(origin)
+            succeeded = task is not None and task.state(ctx.state.now()) == "success"
+        if not succeeded:
+            return Outcome(422, f"origin_task_id: no successful task {origin}")
+        failure = None
+    else:
+        failure = await _video_failure(ctx, payload["input"]["character_file_url"][0])
     task = ctx.state.create_task(payload, failure)  # checks the balance and bills in one step
     if task is None:
         return Outcome(402, default_message(402))

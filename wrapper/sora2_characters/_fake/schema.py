@@ -17,7 +17,7 @@ from sora2_characters._validation import is_loopback_host
 
 _CHECKED = frozenset(
     {"type", "required", "properties", "items", "enum", "minLength", "maxLength", "minItems", "maxItems"}
-    | {"pattern", "format", "$ref"}
+    | {"pattern", "format", "$ref", "oneOf"}
 )
 _ANNOTATIONS = frozenset({"description", "example", "default", "title", "nullable"})
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -65,6 +65,8 @@ def _check_supported(schema: dict[str, Any], where: str) -> None:
         _check_supported(sub, f"{where}.{name}")
     if "items" in schema:
         _check_supported(schema["items"], f"{where}[]")
+    for index, member in enumerate(schema.get("oneOf", [])):
+        _check_supported(member, f"{where}.oneOf[{index}]")
 
 
 @functools.cache
@@ -133,10 +135,32 @@ def _type_ok(value: Any, expected: str) -> bool:
     return isinstance(value, _TYPES[expected])
 
 
+def _validate_one_of(value: Any, members: list[dict[str, Any]], where: str) -> str | None:
+    """Exactly one member must match (the sibling models' createTask bodies, told apart by ``model``).
+
+    When none does, the problem reported is the one of the member whose ``model`` enum names the
+    body's model, so the message names the field that is wrong for that model.
+    """
+    problems = [validate(value, member, where) for member in members]
+    matches = problems.count(None)
+    if matches == 1:
+        return None
+    if matches > 1:
+        return f"{where or 'body'}: matches more than one of the request schemas"
+    model = value.get("model") if isinstance(value, dict) else None
+    for member, problem in zip(members, problems, strict=True):
+        enum = _resolve(member).get("properties", {}).get("model", {}).get("enum", [])
+        if model in enum:
+            return problem
+    return problems[0]
+
+
 def validate(value: Any, schema: dict[str, Any], where: str = "") -> str | None:  # noqa: PLR0911, PLR0912 - one branch per keyword
     """Return the first violation of ``schema`` by ``value`` as ``"field: problem"``, or ``None``."""
     schema = _resolve(schema)
     label = where or "body"
+    if "oneOf" in schema:
+        return _validate_one_of(value, schema["oneOf"], where)
     expected = schema.get("type")
     if expected is not None and not _type_ok(value, expected):
         return f"{label}: must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}"

@@ -417,6 +417,7 @@ class FakeState:
                 fail_code=None if failure is None else failure.fail_code,
                 fail_msg=None if failure is None else failure.fail_msg,
                 overrides=self.planned_overrides,
+                model=str(body.get("model", MODEL)),
             )
             self.planned_overrides = []
             self.tasks[task.task_id] = task
