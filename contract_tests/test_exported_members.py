@@ -49,7 +49,7 @@ def test_every_exception_of_the_tree_is_exported() -> None:
     }
     assert errors
     assert errors <= set(sora2_characters.__all__)
-    assert set(_exceptions.__all__) - errors == {"error_class_for_code"}
+    assert set(_exceptions.__all__) - errors == {"error_class_for_code", "is_transient_failure"}
 
 
 def test_every_model_and_client_is_exported_and_is_the_defining_object() -> None:
