@@ -378,7 +378,7 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
     assert result.returncode == 10
     assert "error: TaskFailedError" in result.stderr
     assert "bad video" in result.stderr
-    assert re.search(r"\] task_\S+ fail$", result.stderr, re.MULTILINE)
+    assert re.search(r"\] \S+ fail$", result.stderr, re.MULTILINE)
 
 
 def test_wait_timeout_exits_11_and_says_how_to_resume(fake: FakeApikley) -> None:
@@ -656,7 +656,7 @@ def test_readme_first_command_is_the_main_job_and_runs_as_written() -> None:
     assert re.fullmatch(r"character_id:\s+char_[0-9a-f]+", last)
     assert "embedded-fake (NOT Apikley" in result.stdout
     assert "EMBEDDED FAKE" in result.stderr
-    states = re.findall(r"^\[\s*[\d.]+s\] task_\S+ (\w+)", result.stderr, re.MULTILINE)
+    states = re.findall(r"^\[\s*[\d.]+s\] \S+ (\w+)", result.stderr, re.MULTILINE)
     assert states[-1] == "success"
     assert {"generating", "success"} <= set(states)
 

@@ -63,7 +63,7 @@ class Probe:
     """A public method that sends one operation, and the ``data`` its answer needs at least."""
 
     operation: str
-    call: Callable[[Any], object]
+    call: Callable[[Any, Mapping[str, Any]], object]  # (client, the data the service will answer)
     minimal_data: Mapping[str, Any]
     model: str | None = None
     upload: bool = False
@@ -80,7 +80,7 @@ def _probes() -> list[Probe]:
     return [
         Probe(
             "POST /api/v1/jobs/createTask",
-            lambda client: client.create_character(
+            lambda client, _data: client.create_character(
                 SENTINEL_URL,
                 character_prompt=SENTINEL_TEXT,
                 safety_instruction=SENTINEL_TEXT,
@@ -91,7 +91,7 @@ def _probes() -> list[Probe]:
         ),
         Probe(
             "POST /api/v1/jobs/createTask",
-            lambda client: client.create_character_from_task(
+            lambda client, _data: client.create_character_from_task(
                 "origin-task-1",
                 start=1.5,
                 end=3.5,
@@ -105,13 +105,14 @@ def _probes() -> list[Probe]:
         ),
         Probe(
             "GET /api/v1/jobs/recordInfo",
-            lambda client: client.get_task("task-1"),
+            # The task asked for is the one answered (the client refuses another task's record).
+            lambda client, data: client.get_task(str(data["taskId"])),
             {"taskId": "task-1", "state": "waiting"},
         ),
-        Probe("GET /api/v1/chat/credit", lambda client: client.get_credits(), {}),
+        Probe("GET /api/v1/chat/credit", lambda client, _data: client.get_credits(), {}),
         Probe(
             "POST /api/file-stream-upload",
-            lambda client: client.upload_video(SAMPLE_VIDEO, file_name="character.mp4"),
+            lambda client, _data: client.upload_video(SAMPLE_VIDEO, file_name="character.mp4"),
             {"downloadUrl": SENTINEL_URL},
             upload=True,
         ),
@@ -352,7 +353,7 @@ def _run_request(probe: Probe) -> set[str]:
     recorder.data = dict(probe.minimal_data) or 1.0
     recorder.upload = probe.upload
     with _client(recorder) as client:
-        probe.call(client)
+        probe.call(client, recorder.data)
     return set().union(*(_sent_paths(request) for request in recorder.requests))
 
 
@@ -362,7 +363,7 @@ def _carried(probe: Probe, prop: str, sentinel: Any) -> bool:
     recorder.upload = probe.upload
     with _client(recorder) as client:
         try:
-            model = probe.call(client)
+            model = probe.call(client, recorder.data)
         except Exception:  # noqa: BLE001 (a property the decoder refuses is not carried either)
             return False
     return any(_shows(value, sentinel) for value in _public_values(model))

@@ -28,11 +28,13 @@ from .._exceptions import (
     UsageLimitError,
     WaitTimeoutError,
 )
+from .._fake.errors import PortInUseError
 
 __all__ = [
     "EXIT_CODES",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_PORT_IN_USE",
     "EXIT_UNEXPECTED",
     "EXIT_USAGE",
     "exit_code_for",
@@ -44,6 +46,7 @@ EXIT_OK: Final = 0
 EXIT_UNEXPECTED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
+EXIT_PORT_IN_USE: Final = 20
 
 #: (exception class, exit code, what it means), most specific class first.
 EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
@@ -65,6 +68,7 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (GenerationFailedError, 17, "501: generation failed"),
     (FeatureDisabledError, 18, "505: the feature is disabled"),
     (APIError, 19, "any other API error code"),
+    (PortInUseError, EXIT_PORT_IN_USE, "mock: the port is already in use (--port 0 picks a free one)"),
 )
 
 
