@@ -5,9 +5,9 @@ prints one JSON line (URLs, key, pid), then obeys JSON commands on stdin, one a 
 with one JSON line; it stops when stdin closes.
 
 Commands: ``{"cmd": "configure", "time_scale": s, "task_duration": d}``, ``{"cmd": "reset"}``,
-``{"cmd": "dump"}`` (the recorded requests and the tasks, times on the fake's wall clock),
-``{"cmd": "sample_start"}`` and ``{"cmd": "sample_stop"}`` (the peak number of established TCP
-connections to the server's port, sampled in this process every few milliseconds with psutil).
+``{"cmd": "dump"}`` (the recorded requests and the tasks, times on the fake's wall clock). Nothing
+samples this process while it serves: sockets are counted on the client's side (``fanout.py``), as
+sampling the server's connections every few milliseconds cost the fake seconds of CPU.
 """
 
 from __future__ import annotations
@@ -15,47 +15,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
-
-import psutil  # type: ignore[import-untyped]  # no stubs for the pinned psutil
 
 from sora2_characters.testing import FakeApikley
 
 from ._child import START_TIMEOUT_S, read_line, reap
 
-SAMPLE_EVERY_S = 0.005
 #: How long one command (a dump of thousands of requests included) may take to answer.
 COMMAND_TIMEOUT_S = 120.0
-
-
-class _ConnectionSampler:
-    """Count this process's established connections on ``port`` until stopped; keep the peak."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.peak = 0
-        self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        process = psutil.Process()
-        while not self._stop.wait(SAMPLE_EVERY_S):
-            count = sum(
-                1
-                for c in process.net_connections(kind="tcp")
-                if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == self.port
-            )
-            self.peak = max(self.peak, count)
-            self.samples += 1
-
-    def stop(self) -> dict[str, Any]:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        return {"peak": self.peak, "samples": self.samples, "every_s": SAMPLE_EVERY_S}
 
 
 def _dump(fake: FakeApikley) -> dict[str, Any]:
@@ -92,7 +60,6 @@ def main() -> None:
             "api_key": fake.api_key,
         }
         print(json.dumps(hello), flush=True)
-        sampler: _ConnectionSampler | None = None
         for line in sys.stdin:
             command = json.loads(line)
             name = command["cmd"]
@@ -104,11 +71,6 @@ def main() -> None:
                 fake.reset()
             elif name == "dump":
                 answer = _dump(fake)
-            elif name == "sample_start":
-                sampler = _ConnectionSampler(fake.port)
-            elif name == "sample_stop" and sampler is not None:
-                answer = sampler.stop()
-                sampler = None
             else:
                 answer = {"ok": False, "error": f"unknown command {name!r}"}
             print(json.dumps(answer), flush=True)

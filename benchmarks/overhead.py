@@ -5,12 +5,24 @@ over keep-alive connections, and get the same bytes back. The floor is a bare ``
 ``json.loads`` of the body; "generated" is the generated client's ``sync_detailed`` /
 ``asyncio_detailed`` (what a user without the wrapper would call); "wrapper" is our client, which
 also validates its input and decodes the envelope into a typed result.
+
+``run_async_without_sniffio`` repeats the async figures in a child interpreter where ``import
+sniffio`` fails as it does when the package is missing (a meta-path finder scans ``sys.path`` for
+it, as a missing module costs, then refuses it): httpcore retries that import on every async lock.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import importlib.abc
+import importlib.machinery
 import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -173,3 +185,50 @@ def run_async_in_process(*, calls: int, rounds: int, warmup: int) -> dict[str, A
             "http://127.0.0.1:9", calls=calls, rounds=rounds, warmup=warmup, transport=in_process_transport()
         )
     )
+
+
+class _HideSniffio(importlib.abc.MetaPathFinder):
+    """Make ``import sniffio`` fail after the path scan a missing module costs."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "sniffio":
+            return None
+        importlib.machinery.PathFinder.find_spec(fullname, path)
+        raise ModuleNotFoundError("No module named 'sniffio' (hidden by the benchmark)", name=fullname)
+
+
+def run_async_without_sniffio(base_url: str, *, calls: int, rounds: int, warmup: int) -> dict[str, Any]:
+    """:func:`run_async` in a child interpreter where ``import sniffio`` fails."""
+    root = Path(__file__).resolve().parent.parent
+    args = [base_url, str(calls), str(rounds), str(warmup)]
+    proc = subprocess.run(  # noqa: S603 - this interpreter, our own module
+        [sys.executable, "-m", "benchmarks.overhead", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The child of :func:`run_async_without_sniffio`: hide sniffio, run, print the JSON."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.overhead")
+    parser.add_argument("base_url")
+    parser.add_argument("calls", type=int)
+    parser.add_argument("rounds", type=int)
+    parser.add_argument("warmup", type=int)
+    args = parser.parse_args(argv)
+    sys.modules.pop("sniffio", None)
+    sys.meta_path.insert(0, _HideSniffio())
+    result = run_async(args.base_url, calls=args.calls, rounds=args.rounds, warmup=args.warmup)
+    assert "sniffio" not in sys.modules
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

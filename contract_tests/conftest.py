@@ -9,10 +9,13 @@ tests use are its own functions, imported here, not copies.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, settings
 
 from contract_tests.support import LeakWatch, close_clients_made_since, made_client_count
 from sora2_characters import pytest_plugin
@@ -26,6 +29,17 @@ from sora2_characters.pytest_plugin import (
 from sora2_characters.testing import FakeApikley
 
 __all__ = ["async_sora2_client", "fake_apikley", "fake_apikley_options", "prism_mock", "sora2_client"]
+
+
+# Hypothesis, for a busy two-core machine: an example may take up to 2 s (the default 200 ms fails
+# tests that were merely descheduled) and slow data generation is not a failure; each test keeps
+# its own max_examples. "ci" (chosen by CI=... or SORA2_HYPOTHESIS_PROFILE=ci) is derandomized, so a
+# CI run is reproducible, and keeps no example database.
+settings.register_profile("dev", deadline=timedelta(seconds=2), suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", parent=settings.get_profile("dev"), derandomize=True, database=None, print_blob=True
+)
+settings.load_profile(os.environ.get("SORA2_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,7 +1,10 @@
-"""Subprocess tests of the ``sora2-characters`` command line against the fake Apikley.
+"""``sora2_characters._cli._app``: the ``sora2-characters`` command line against the fake Apikley.
 
-Every run goes through :func:`run_cli`, which also asserts that the API key (a canary accepted by
-the fake) appears in neither stdout nor stderr. Each subprocess is bounded by a timeout.
+Almost every run goes through :func:`run_cli`, in process (the command's entry function, with its
+own environment, stdout and stderr), which also asserts that the API key (a canary accepted by the
+fake) appears in neither stream. A handful stay real subprocesses, for what only a process shows:
+Ctrl-C and SIGTERM, ``mock`` serving until interrupted, the installed console script, a missing
+``cli`` extra. Every run is bounded by a timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import IO, Any
 
 import pytest
 
+from contract_tests import support
 from contract_tests.support import DATA, ROOT
 from sora2_characters import (
     Client,
@@ -78,20 +82,41 @@ def assert_no_key(*texts: str) -> None:
         assert "canary" not in text
 
 
-def run_cli(
-    *args: str,
-    env: Mapping[str, str],
-    cwd: Path = ROOT,
-    timeout: float = TIMEOUT,
-    command: list[str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with ``args``; check that the key shows nowhere."""
-    argv = [*(command or [sys.executable, "-m", "sora2_characters"]), *args]
+def run_cli(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in process (:func:`contract_tests.support.run_cli`); the key must show nowhere."""
+    return support.run_cli(*args, env=env, secrets=(CANARY, "canary"))
+
+
+def run_console_script(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``sora2-characters`` console script in a subprocess; the key must show nowhere."""
+    script = Path(sys.executable).parent / "sora2-characters"
+    assert script.exists(), "the console script is installed with the package"
     result = subprocess.run(
-        argv, env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        [str(script), *args],
+        env=dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
     assert_no_key(result.stdout, result.stderr)
     return result
+
+
+def show_each_state_once(fake: FakeApikley, states: tuple[str, ...]) -> None:
+    """Make the next task's first answers show ``states``, one per poll, then the truth (success).
+
+    Timing plays no part: the task is over at once (``time_scale`` 0), and chained overrides rewrite
+    its answers by count. The n-th gate turns the n-th answer into a marker (each gate is used once,
+    and a later gate only sees an answer no earlier gate marked); the mappers turn markers into states.
+    """
+    fake.time_scale = 0
+    markers = [f"answer-{index}" for index in range(len(states))]
+    for marker in markers:
+        fake.override_task(fields={"state": marker}, when_state="success", times=1)
+    for marker, state in zip(markers, states, strict=True):
+        fake.override_task(fields={"state": state}, when_state=marker)
 
 
 def one_json(stdout: str) -> dict[str, Any]:
@@ -116,18 +141,11 @@ def create_task(fake: FakeApikley, url: str = "https://example.com/character.mp4
         return client.create_character(url).task_id
 
 
-def wait_success(fake: FakeApikley, task_id: str) -> None:
-    deadline = time.monotonic() + 10
-    while fake.task(task_id)["state"] != "success":
-        assert time.monotonic() < deadline
-        fake.advance(1.0)
-
-
 # ---- the main job ------------------------------------------------------------------------------
 
 
 def test_create_video_wait_human(fake: FakeApikley) -> None:
-    fake.time_scale = 0.1  # 1.5 s: every state shows in the progress lines
+    show_each_state_once(fake, ("waiting", "queuing", "generating"))
     result = run_cli(
         "create", "--video", str(SAMPLE), "--wait", "--poll-interval", "0.02", env=fake_env(fake)
     )
@@ -198,15 +216,15 @@ def test_create_video_url_without_wait(fake: FakeApikley) -> None:
 
 
 def test_status_human_and_json(fake: FakeApikley) -> None:
-    fake.time_scale = 1.0
-    task_id = create_task(fake)
+    # A seeded task stays waiting, however slowly the machine runs, until the test finishes it.
+    task_id = fake.seed_task(state="waiting")
     result = run_cli("status", task_id, env=fake_env(fake))
     assert result.returncode == 0, result.stderr
     rows = human(result.stdout)
     assert rows["state"] == "waiting"
     assert rows["character_id"] == "-"
 
-    wait_success(fake, task_id)
+    fake.finish_task(task_id, state="success")
     result = run_cli("status", task_id, "--json", env=fake_env(fake))
     assert result.returncode == 0, result.stderr
     payload = one_json(result.stdout)
@@ -367,7 +385,9 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
             "transient": True,
             "message": (
                 f"task {task.task_id} failed [failCode 500]: Generation failed"
-                " (a failure on the service's side: submitting again may succeed)"
+                " (a failure on the service's side: submitting again may succeed)."
+                f" See the task with client.get_task({task.task_id!r})"
+                f" or `sora2-characters status {task.task_id}`"
             ),
         },
         "task_id": task.task_id,
@@ -382,8 +402,7 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
 
 
 def test_wait_timeout_exits_11_and_says_how_to_resume(fake: FakeApikley) -> None:
-    fake.time_scale = 1.0  # 15 s
-    task_id = create_task(fake)
+    task_id = fake.seed_task(state="waiting")  # waiting until finished, however slow the machine
     result = run_cli(
         "wait", task_id, "--max-wait", "0.3", "--poll-interval", "0.05", "--json", env=fake_env(fake)
     )
@@ -528,8 +547,7 @@ def start_cli(
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_ctrl_c_during_wait_exits_130_with_the_task_id(fake: FakeApikley, as_json: bool) -> None:
-    fake.time_scale = 10.0  # 150 s: still running when interrupted
-    task_id = create_task(fake)
+    task_id = fake.seed_task(state="waiting")  # still waiting when interrupted, however slow the machine
     with start_cli("wait", task_id, *POLL, *(["--json"] if as_json else []), env=fake_env(fake)) as (
         process,
         out,
@@ -608,12 +626,6 @@ def test_help_documents_every_exit_code() -> None:
         assert "--json" in sub.stdout
 
 
-def console_script() -> list[str]:
-    script = Path(sys.executable).parent / "sora2-characters"
-    assert script.exists(), "the console script is installed with the package"
-    return [str(script)]
-
-
 def test_main_job_json_says_embedded_fake() -> None:
     result = run_cli(*MAIN_JOB.split()[1:], "--json", env=clean_env())
     assert result.returncode == 0, result.stderr
@@ -650,7 +662,7 @@ def test_readme_first_command_is_the_main_job_and_runs_as_written() -> None:
     assert commands[0] == MAIN_JOB
     program, *args = shlex.split(commands[0])
     assert program == "sora2-characters"
-    result = run_cli(*args, env=clean_env(), command=console_script())
+    result = run_console_script(*args, env=clean_env())
     assert result.returncode == 0, result.stderr
     last = result.stdout.splitlines()[-1]
     assert re.fullmatch(r"character_id:\s+char_[0-9a-f]+", last)

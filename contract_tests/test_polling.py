@@ -228,7 +228,7 @@ async def test_async_wait_awaits_async_on_update() -> None:
             info = await client.create_character_and_wait(VIDEO_URL, on_update=on_update)
     assert seen == ["queuing", "generating", "success"]
     assert info.character_id == "char_1"
-    assert len(fake.sleeps) == 2
+    assert len(fake.sleeps) == 3  # one poll interval before the first query, then one between each
 
 
 @pytest.mark.anyio

@@ -4,6 +4,10 @@ This is the only module that imports the generated client (``sora2_characters_ap
 built with the generated operations' ``_get_kwargs`` and body models, so they follow the spec; a
 regeneration can break this file and no other. Responses are decoded here with a tolerant decoder
 working on ``json.loads`` of the body (the generated models are strict and slow on the hot path).
+
+The generated package is imported on the first request that needs it, not with this module: its
+``models`` package loads every model at once, which would more than double the cost of
+``from sora2_characters import Client``.
 """
 
 from __future__ import annotations
@@ -14,21 +18,6 @@ from typing import IO, Any
 
 import attrs
 
-from sora2_characters_api.api.default import (
-    get_account_credits,
-    get_task_detail,
-    sora_2_characters,
-    upload_file_stream,
-)
-from sora2_characters_api.models import (
-    Sora2CharactersBody,
-    Sora2CharactersBodyInput,
-    Sora2CharactersProBody,
-    Sora2CharactersProBodyInput,
-    UploadFileStreamBody,
-)
-from sora2_characters_api.types import UNSET, File
-
 from ._exceptions import (
     APIError,
     InsufficientCreditsError,
@@ -38,7 +27,6 @@ from ._exceptions import (
 )
 
 __all__ = [
-    "CREDITS_PATH",
     "RequestSpec",
     "build_create_task",
     "build_create_task_from_task",
@@ -50,8 +38,6 @@ __all__ = [
     "decode_upload_envelope",
     "not_found_from_task_query",
 ]
-
-CREDITS_PATH: str = get_account_credits._get_kwargs()["url"]
 
 
 @attrs.frozen(slots=True)
@@ -72,6 +58,10 @@ def build_create_task(
     callback_url: str | None,
 ) -> RequestSpec:
     """Build createTask with the generated body models (already validated arguments)."""
+    from sora2_characters_api.api.default import sora_2_characters  # noqa: PLC0415 - lazy, see above
+    from sora2_characters_api.models import Sora2CharactersBody, Sora2CharactersBodyInput  # noqa: PLC0415
+    from sora2_characters_api.types import UNSET  # noqa: PLC0415
+
     body = Sora2CharactersBody(
         call_back_url=UNSET if callback_url is None else callback_url,
         input_=Sora2CharactersBodyInput(
@@ -94,6 +84,10 @@ def build_create_task_from_task(
     callback_url: str | None,
 ) -> RequestSpec:
     """Build a sora-2-characters-pro createTask (a segment of an earlier task; validated arguments)."""
+    from sora2_characters_api.api.default import sora_2_characters  # noqa: PLC0415 - lazy, see above
+    from sora2_characters_api.models import Sora2CharactersProBody, Sora2CharactersProBodyInput  # noqa: PLC0415
+    from sora2_characters_api.types import UNSET  # noqa: PLC0415
+
     body = Sora2CharactersProBody(
         call_back_url=UNSET if callback_url is None else callback_url,
         input_=Sora2CharactersProBodyInput(
@@ -110,19 +104,27 @@ def build_create_task_from_task(
 
 def build_task_query(task_id: str) -> RequestSpec:
     """Build the task query (``GET /api/v1/jobs/recordInfo?taskId=...``)."""
+    from sora2_characters_api.api.default import get_task_detail  # noqa: PLC0415 - lazy, see above
+
     kwargs = get_task_detail._get_kwargs(task_id=task_id)
     return RequestSpec(method="GET", path=kwargs["url"], params=kwargs["params"])
 
 
 def build_credits() -> RequestSpec:
     """Build the credit balance query."""
-    return RequestSpec(method="GET", path=CREDITS_PATH)
+    from sora2_characters_api.api.default import get_account_credits  # noqa: PLC0415 - lazy, see above
+
+    return RequestSpec(method="GET", path=get_account_credits._get_kwargs()["url"])
 
 
 def build_upload_stream(
     stream: IO[bytes], *, upload_path: str, file_name: str, mime_type: str | None
 ) -> RequestSpec:
     """Build the multipart stream upload; httpx streams ``stream`` and writes the boundary itself."""
+    from sora2_characters_api.api.default import upload_file_stream  # noqa: PLC0415 - lazy, see above
+    from sora2_characters_api.models import UploadFileStreamBody  # noqa: PLC0415
+    from sora2_characters_api.types import File  # noqa: PLC0415
+
     body = UploadFileStreamBody(
         file=File(payload=stream, file_name=file_name, mime_type=mime_type),  # type: ignore[arg-type]
         upload_path=upload_path,

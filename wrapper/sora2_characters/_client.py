@@ -7,7 +7,6 @@ rate limiting) is the core's.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import os
 import random
@@ -15,7 +14,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any, BinaryIO, ClassVar, Generic, Self, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
@@ -26,10 +25,37 @@ from ._logging import setup_from_env
 from ._models import CreatedTask, TaskInfo, UploadedFile
 from ._polling import DEFAULT_MAX_WAIT_S
 from ._transport import deadline_scope, install_deadline_backend, loopback_mounts, read_body, read_body_async
+from ._validation import check_http_client
 
 __all__ = ["AsyncClient", "Client"]
 
 _TRANSPORT_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
+
+#: aiohttp's errors of the connect phase: only these mean that nothing was sent.
+_AIOHTTP_CONNECT_ERRORS = frozenset({"ClientConnectorError", "ConnectionTimeoutError"})
+
+
+def _from_aiohttp(exc: Exception) -> Exception:
+    """Correct what the httpx-aiohttp transport reports, so a request that may have left is never retried.
+
+    httpx-aiohttp 0.2.0 turns every ``aiohttp.ClientConnectionError`` into ``httpx.ConnectTimeout``
+    (a dropped connection after the request was sent included) and lets other aiohttp errors
+    through untranslated. Anything but a connect-phase error becomes ``httpx.ReadError`` (the request
+    may have reached the server). Other exceptions are returned unchanged.
+    """
+    cause = exc if type(exc).__module__.startswith("aiohttp") else exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("aiohttp"):
+        return exc
+    if isinstance(exc, (httpx.ConnectTimeout, httpx.ConnectError)):
+        names = {cls.__name__ for cls in type(cause).__mro__}
+        if names & _AIOHTTP_CONNECT_ERRORS:
+            return exc
+    elif isinstance(exc, httpx.HTTPError):
+        return exc
+    error = httpx.ReadError(f"{type(cause).__name__}: {cause}")
+    error.__cause__ = cause
+    return error
+
 
 UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
 OnUpdate = Callable[[TaskInfo], object]
@@ -80,8 +106,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if http_client is not None and not isinstance(http_client, self._http_type):
-            raise InvalidInputError("http_client", self._http_type_hint)
+        check_http_client(http_client, self._http_type, self._http_type_hint)
         setup_from_env()
         config = resolve_config(
             api_key=api_key,
@@ -172,16 +197,22 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
             :class:`~sora2_characters.InvalidInputError` here, before any request.
         base_url: the jobs API; defaults to ``APIKLEY_BASE_URL`` or ``https://api.apikley.ru``.
         upload_base_url: the File Upload API; defaults to ``APIKLEY_UPLOAD_BASE_URL`` or
-            ``https://api.apikley.ru/file-upload``.
+            ``<base_url>/file-upload`` (``https://api.apikley.ru/file-upload`` by default; a
+            custom ``base_url`` never sends uploads to the production host).
         timeout: seconds (or an ``httpx.Timeout``) for each jobs request; default 10 s connect, 30 s
-            read and write. Applied to every request, also on a caller's ``http_client``.
-        upload_timeout: likewise for uploads; default 10 s connect, 120 s read and write.
+            read and write. Applied to every request, also on a caller's ``http_client``. It is also
+            each request's total time limit: waiting for a request slot, connecting, sending and
+            reading the whole response must end within its longest part (30 s by default), and
+            within a wait's ``max_wait``. At most an hour.
+        upload_timeout: likewise for uploads; default 10 s connect, 120 s read and write (and in
+            total).
         max_retries: retries after the first attempt, for requests that may be retried.
         poll_interval: a fixed poll interval for ``wait``; default: the documented schedule.
         max_tasks_per_second: a client-side limit on createTask attempts, shared by all callers of
             this client; ``None`` for none.
-        max_concurrent_requests: requests in flight at once through this client (default 100,
-            httpx's pool size; our own pool is sized to match); more calls wait their turn.
+        max_concurrent_requests: requests in flight at once through this client (default 10; our
+            own pool is sized to match and keeps every connection alive); more calls wait their turn,
+            and the wait counts against the request's total time limit.
         http_client: an ``httpx.Client`` to send every request through (uploads included); it is
             never closed by this client.
         allow_insecure_http: allow plain ``http://`` base URLs to non-loopback hosts, which sends
@@ -445,7 +476,10 @@ class _TrioSafeGate:
         return None
 
 
-_AsyncGate = asyncio.Semaphore | _TrioSafeGate
+if TYPE_CHECKING:  # asyncio is imported on the async client's first request, not for the sync client
+    import asyncio
+
+    _AsyncGate = asyncio.Semaphore | _TrioSafeGate
 
 
 async def _to_thread(work: Callable[[], object]) -> None:
@@ -521,6 +555,8 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         transport" ``ResourceWarning``). To avoid that, close the client (``async with``) before
         its loop ends. A caller's ``http_client`` is theirs to manage and is never replaced.
         """
+        import asyncio  # noqa: PLC0415 - see _AsyncGate
+
         try:
             loop: object = asyncio.get_running_loop()
         except RuntimeError:  # another async library (trio): its own rules, and its own gate
@@ -595,8 +631,15 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
             return httpx.ReadTimeout(
                 f"the request did not complete within its total limit of {effect.total:g} s"
             )
-        except (*_TRANSPORT_ERRORS, MalformedResponseError) as exc:
+        except MalformedResponseError as exc:
             return exc
+        except _TRANSPORT_ERRORS as exc:
+            return exc if self._owns_http else _from_aiohttp(exc)
+        except Exception as exc:
+            translated = _from_aiohttp(exc)  # an aiohttp error httpx-aiohttp let through
+            if translated is exc:
+                raise
+            return translated
 
     async def create_character(
         self,

@@ -46,9 +46,13 @@ DEFAULT_TIMEOUT: Final = 30.0
 #: Uploads: up to 10 MB go out, so writes get longer.
 DEFAULT_UPLOAD_TIMEOUT: Final = 120.0
 
-#: Requests in flight at once per client: httpx's default pool size. Queuing more inside httpcore's
-#: pool slows every request down (its queue is scanned per request), so the client queues them.
-DEFAULT_MAX_CONCURRENT_REQUESTS: Final = 100
+#: Requests in flight at once per client, and the size of its own pool (all kept alive). More calls
+#: queue in the client: httpcore's pool scans its queue and every connection on each request and
+#: response, so each request costs more the bigger the pool (client CPU per request at 1,000 tasks
+#: in flight: about 1.7 ms with 5, 2.5 ms with 10, 3.7 ms with 20, 4.5 ms with 100; see
+#: benchmarks/README.md). Ten in flight is above the service's documented limits (about 10 status
+#: queries a second and 2 new tasks a second per key) even at one second per answer.
+DEFAULT_MAX_CONCURRENT_REQUESTS: Final = 10
 
 ENV_API_KEY: Final = "APIKLEY_API_KEY"
 ENV_BASE_URL: Final = "APIKLEY_BASE_URL"

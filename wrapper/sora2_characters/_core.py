@@ -593,13 +593,21 @@ class ClientCore:
         max_wait_s: float,
         interval: float | None,
         on_update: Callable[[TaskInfo], Any] | None,
+        *,
+        first_poll_delayed: bool = False,
     ) -> Flow[TaskInfo]:
         """Poll an already checked task id until ``start + max_wait_s``.
 
         Every error raised names the task (``task_id``) and says how to resume.
+        ``first_poll_delayed`` waits one poll interval before the first query: a task just created
+        cannot have ended yet, so asking at once would only add a request.
         """
         try:
-            return (yield from self._poll(task_id, start, max_wait_s, interval, on_update))
+            return (
+                yield from self._poll(
+                    task_id, start, max_wait_s, interval, on_update, first_poll_delayed=first_poll_delayed
+                )
+            )
         except TaskFailedError as failed:
             self.redact(failed)  # the key blanked out of the server's failMsg
             raise
@@ -615,10 +623,16 @@ class ClientCore:
         max_wait_s: float,
         interval: float | None,
         on_update: Callable[[TaskInfo], Any] | None,
+        *,
+        first_poll_delayed: bool,
     ) -> Flow[TaskInfo]:
         clock = self.clock
         deadline = start + max_wait_s
         last_state: TaskState | None = None
+        if first_poll_delayed:
+            now = clock()
+            first = interval if interval is not None else poll_delay(now - start, self.rng.random())
+            yield Pause(max(0.0, min(first, deadline - now)))
         while True:
             info: TaskInfo | None
             try:
@@ -659,13 +673,18 @@ class ClientCore:
     ) -> Flow[TaskInfo]:
         """createTask, then wait for it; ``max_wait`` counts from the call, createTask included.
 
-        Every argument is checked before anything is sent.
+        Every argument is checked before anything is sent. The first query comes one poll interval
+        after the create (a task just created cannot have ended).
         """
         max_wait_s, interval = self._wait_options(max_wait, poll_interval)
         spec = _create_spec(video_url, character_prompt, safety_instruction, callback_url)
         start = self.clock()
         created = yield from self._create(spec, deadline=start + max_wait_s)
-        return (yield from self._wait(created.task_id, start, max_wait_s, interval, on_update))
+        return (
+            yield from self._wait(
+                created.task_id, start, max_wait_s, interval, on_update, first_poll_delayed=True
+            )
+        )
 
     def create_character_from_task_and_wait(
         self,

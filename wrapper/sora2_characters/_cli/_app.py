@@ -13,6 +13,7 @@ import click
 from .._exceptions import NotFoundError, Sora2CharactersError, WaitTimeoutError
 from .._polling import DEFAULT_MAX_WAIT_S
 from ._backend import EMBEDDED_NOTICE, FAKE_TASK_SECONDS, Backend, Settings, open_client
+from ._contracts import contracts
 from ._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for, exit_code_table
 from ._output import Output, Redactor
 from ._progress import make_reporter
@@ -530,6 +531,9 @@ def mock(  # noqa: PLR0917 - click passes options as arguments
         output.error(exc)
         return EXIT_UNEXPECTED
     return EXIT_OK
+
+
+cli.add_command(contracts)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

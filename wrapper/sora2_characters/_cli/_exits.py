@@ -29,6 +29,18 @@ from .._exceptions import (
     WaitTimeoutError,
 )
 from .._fake.errors import PortInUseError
+from ..contracts._errors import (
+    ContractError,
+    NodeNotFoundError,
+    NotAPactError,
+    PactFileError,
+    PactVerificationError,
+    SpecMismatchError,
+    SpecNotFoundError,
+    UnsupportedPactVersionError,
+    ValidatorNotFoundError,
+    WrongProviderError,
+)
 
 __all__ = [
     "EXIT_CODES",
@@ -69,6 +81,16 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (FeatureDisabledError, 18, "505: the feature is disabled"),
     (APIError, 19, "any other API error code"),
     (PortInUseError, EXIT_PORT_IN_USE, "mock: the port is already in use (--port 0 picks a free one)"),
+    (NotAPactError, 22, "contracts: the file is not a pact (not JSON, no consumer/provider/interactions)"),
+    (WrongProviderError, 23, "contracts: the pact is for another provider than apikley"),
+    (UnsupportedPactVersionError, 24, "contracts: a pact specification version the verifier does not know"),
+    (PactFileError, 21, "contracts: a pact file is missing or unreadable"),
+    (SpecNotFoundError, 25, "contracts: the bundled spec to check against is missing"),
+    (NodeNotFoundError, 26, "contracts: Node.js is not installed"),
+    (ValidatorNotFoundError, 27, "contracts: swagger-mock-validator is not installed (run npm ci)"),
+    (PactVerificationError, 28, "contracts: an interaction failed against the fake Apikley"),
+    (SpecMismatchError, 29, "contracts: the pact asks or expects what the spec does not allow"),
+    (ContractError, 30, "contracts: another failure (pact-python missing, a tool crashed)"),
 )
 
 

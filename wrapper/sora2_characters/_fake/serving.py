@@ -34,14 +34,15 @@ def serve(
     out = out or sys.stdout
     stop = stop or threading.Event()
     with fake, _stop_on_sigterm(stop):
-        if announce is not None:
-            announce(fake)
-        else:
-            print(f"Fake Apikley jobs API:   {fake.base_url}", file=out)
-            print(f"Fake Apikley upload API: {fake.upload_base_url}", file=out)
-            print(f"API key:                 {fake.api_key}", file=out)
-            print("Press Ctrl-C to stop.", file=out, flush=True)
+        # The banner is inside the try: Ctrl-C right after it (a reader acts on it at once) stops cleanly.
         try:
+            if announce is not None:
+                announce(fake)
+            else:
+                print(f"Fake Apikley jobs API:   {fake.base_url}", file=out)
+                print(f"Fake Apikley upload API: {fake.upload_base_url}", file=out)
+                print(f"API key:                 {fake.api_key}", file=out)
+                print("Press Ctrl-C to stop.", file=out, flush=True)
             while not stop.wait(0.2):
                 if not fake.running:
                     raise RuntimeError("the fake Apikley server stopped unexpectedly")
