@@ -307,3 +307,16 @@ def test_passed_and_warning_checks_do_not_break() -> None:
     warning = {**_failed(RESPONSE_CODE, "naming", "odd name"), "severity": 1}
     changelog = _changelog("/schema/properties/code", {"type": "string"}, {"type": "string"}, response=True)
     assert [change.breaking for change in spec_diff.classify(changelog, [passed, warning])] == [False]
+
+
+@pytest.mark.parametrize(
+    ("key", "label"),
+    [
+        ("/schema/properties/input/properties/x", "input.x"),
+        ("/schema/oneOf/1/properties/input/properties/x", "oneOf[1] input.x"),
+        ("/schema/properties/data/items", "properties/data/items"),
+        ("", ""),
+    ],
+)
+def test_a_change_is_located_by_its_property_path(key: str, label: str) -> None:
+    assert spec_diff._key_label(key) == label

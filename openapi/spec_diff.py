@@ -100,6 +100,14 @@ def _escape(segment: str) -> str:
 def _key_label(key: str) -> str:
     """``/schema/properties/input/properties/x`` -> ``input.x``; other keys as they are."""
     parts = [part for part in key.split("/") if part and part != "schema"]
+    prefix = ""
+    while len(parts) >= 2 and parts[0] in ("oneOf", "anyOf", "allOf") and parts[1].isdigit():
+        prefix += f"{parts[0]}[{parts[1]}] "  # a member of a union: the sibling models' bodies
+        parts = parts[2:]
+    return prefix + _property_label(parts)
+
+
+def _property_label(parts: list[str]) -> str:
     names = [part for index, part in enumerate(parts) if index % 2 == 1 and parts[index - 1] == "properties"]
     if names and len(names) * 2 == len(parts):
         return ".".join(names)
