@@ -1,20 +1,36 @@
-"""Shared fixtures of the project's own suite (consumers get theirs from sora2_characters.pytest_plugin)."""
+"""Shared fixtures of the project's own suite.
+
+The plugin (``sora2_characters.pytest_plugin``, entry point ``sora2_characters``) is off for this
+suite (``-p no:sora2_characters`` in pyproject's addopts, as respx does with its own), so a broken
+entry point or an import-time side effect of the plugin cannot hide behind our own tests; only
+``test_pytest_plugin.py`` loads it, on purpose, in a consumer project. The plugin's fixtures our
+tests use are its own functions, imported here, not copies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from contract_tests.client_support import close_clients_made_since, made_client_count
-from contract_tests.fault_support import LeakWatch
+from contract_tests.support import LeakWatch, close_clients_made_since, made_client_count
+from sora2_characters import pytest_plugin
+from sora2_characters.pytest_plugin import (
+    async_sora2_client,
+    fake_apikley,
+    fake_apikley_options,
+    prism_mock,
+    sora2_client,
+)
 from sora2_characters.testing import FakeApikley
 
-ROOT = Path(__file__).resolve().parent.parent
-OPENAPI = ROOT / "openapi"
-STRICT_BUNDLE = OPENAPI / "bundled" / "apikley.json"
+__all__ = ["async_sora2_client", "fake_apikley", "fake_apikley_options", "prism_mock", "sora2_client"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the plugin's ``fake_apikley`` marker, as the plugin would."""
+    pytest_plugin.pytest_configure(config)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.client_support import FakeTime
+from contract_tests.support import FakeTime
 from sora2_characters import (
     APIConnectionError,
     APITimeoutError,

@@ -24,12 +24,13 @@ from typing import IO, Any
 
 import pytest
 
-from sora2_characters import Client
+from contract_tests.support import DATA, ROOT
+from sora2_characters import (
+    Client,
+)
 from sora2_characters._cli._exits import EXIT_CODES, exit_code_markdown, exit_code_table
 from sora2_characters.testing import FakeApikley
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
 SAMPLE = ROOT / "examples" / "character.mp4"
 CANARY = "sk-SECRET-canary-123"
 #: The README's first command (the main job), exactly as written there.
@@ -298,13 +299,6 @@ def test_each_api_error_class_has_its_exit_code(
     assert f"error: {type_name}: injected {code}" in result.stderr
 
 
-def test_exit_code_table_is_distinct_per_class() -> None:
-    codes = [code for _cls, code, _meaning in EXIT_CODES]
-    assert len(codes) == len(set(codes))
-    assert {code for code, _name, _meaning in exit_code_table()} >= {0, 1, 2, 130}
-    assert {code for _c, code, _t in API_CODES} <= set(codes)
-
-
 def test_wrong_key_exits_3(fake: FakeApikley) -> None:
     result = run_cli("credits", "--json", env=fake_env(fake, key="sk-wrong-key"))
     assert result.returncode == 3
@@ -370,7 +364,11 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
             "type": "TaskFailedError",
             "code": None,
             "fail_code": "500",
-            "message": f"task {task.task_id} failed [failCode 500]: Generation failed",
+            "transient": True,
+            "message": (
+                f"task {task.task_id} failed [failCode 500]: Generation failed"
+                " (a failure on the service's side: submitting again may succeed)"
+            ),
         },
         "task_id": task.task_id,
         "state": "fail",
@@ -681,3 +679,10 @@ def test_without_the_cli_extra_main_says_how_to_install_it() -> None:
     )
     assert result.returncode == 1
     assert "pip install 'sora2-characters[cli]'" in result.stderr
+
+
+def test_exit_code_table_is_distinct_per_class() -> None:
+    codes = [code for _cls, code, _meaning in EXIT_CODES]
+    assert len(codes) == len(set(codes))
+    assert {code for code, _name, _meaning in exit_code_table()} >= {0, 1, 2, 130}
+    assert {code for _c, code, _t in API_CODES} <= set(codes)

@@ -23,13 +23,13 @@ import anyio
 import httpx
 import pytest
 
-from contract_tests.fault_support import (
+from contract_tests.support import (
     CANARY,
     TALLY,
     VIDEO_URL,
     CallbackReceiver,
+    FakeTime,
     LeakWatch,
-    VirtualTime,
     create_task_directly,
     wait_for_requests,
 )
@@ -384,7 +384,7 @@ class Run:
     case: Case
     mode: str
     fake: FakeApikley
-    time: VirtualTime
+    time: FakeTime
     watch: LeakWatch
     task_id: str | None = None
     creates_before: int = 0
@@ -409,7 +409,7 @@ class Run:
 
 
 def _prepare(case: Case, mode: str, fake: FakeApikley, watch: LeakWatch) -> Run:
-    run = Run(case, mode, fake, VirtualTime(), watch)
+    run = Run(case, mode, fake, FakeTime(), watch)
     TALLY.start(run.name)
     if case.call in ("get_task", "wait"):
         run.task_id = create_task_directly(fake)
@@ -607,7 +607,7 @@ def test_duplicate_callback_is_processed_once(fake_apikley: FakeApikley, mode: s
     name = f"callback-duplicate[{mode}]"
     TALLY.start(name)
     handler = IdempotentHandler()
-    vt = VirtualTime()
+    vt = FakeTime()
     options: dict[str, Any] = {
         "base_url": fake_apikley.base_url,
         "upload_base_url": fake_apikley.upload_base_url,
@@ -650,7 +650,7 @@ def test_late_callback_after_polling_changes_nothing(
     name = f"callback-late[{mode}]"
     TALLY.start(name)
     handler = IdempotentHandler()
-    vt = VirtualTime()
+    vt = FakeTime()
     options: dict[str, Any] = {
         "base_url": fake_apikley.base_url,
         "upload_base_url": fake_apikley.upload_base_url,

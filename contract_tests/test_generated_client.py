@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from contract_tests.conftest import OPENAPI, ROOT
+from contract_tests.support import OPENAPI, ROOT
 from sora2_characters._prism import PrismServer
 from sora2_characters_api import AuthenticatedClient
 from sora2_characters_api.api.default import get_task_detail, sora_2_characters

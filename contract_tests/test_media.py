@@ -20,10 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contract_tests.support import DATA, ROOT
 from sora2_characters._media import MIME_TYPES, VideoInfo, inspect_video
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(__file__).resolve().parent / "data"
 EXAMPLE = ROOT / "examples" / "character.mp4"
 
 WEBM = DATA / "clip-2s.webm"

@@ -1,4 +1,5 @@
-"""The poll schedule, and wait(): sequences, deadlines, failures, grace for new tasks."""
+"""``sora2_characters._polling`` and ``wait()``: the schedule, sequences, deadlines,
+failures, grace for new tasks."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sora2_characters as sc
-from contract_tests.client_support import (
+from contract_tests.support import (
     CREATE_URL,
     QUERY_URL,
     VIDEO_URL,
@@ -239,3 +240,39 @@ async def test_async_wait_times_out() -> None:
             with pytest.raises(sc.WaitTimeoutError):
                 await client.wait("task_1", max_wait=20.0)
     assert sum(fake.sleeps) == pytest.approx(20.0)
+
+
+def test_a_poll_interval_longer_than_max_wait_still_meets_the_deadline() -> None:
+    fake = FakeTime()
+    start = fake.now
+    with respx.mock:
+        route = respx.get(QUERY_URL).mock(return_value=ok(task("generating")))
+        with pytest.raises(sc.WaitTimeoutError):
+            make_client(fake).wait("task_1", max_wait=5.0, poll_interval=60.0)
+    assert fake.sleeps == [5.0]
+    assert fake.now - start == pytest.approx(5.0)
+    assert route.call_count == 2  # once at the start, once at the deadline
+
+
+def test_an_on_update_that_raises_stops_the_wait_with_its_own_error() -> None:
+    class StopError(Exception):
+        pass
+
+    def on_update(info: sc.TaskInfo) -> None:
+        if info.state is sc.TaskState.GENERATING:
+            raise StopError(info.state)
+
+    with respx.mock:
+        route = respx.get(QUERY_URL).mock(side_effect=[ok(task("waiting")), ok(task("generating"))])
+        with pytest.raises(StopError):
+            make_client().wait("task_1", on_update=on_update)
+    assert route.call_count == 2
+
+
+@pytest.mark.parametrize("bad", [-5.0, float("nan"), float("-inf"), None])
+def test_create_and_wait_checks_max_wait_before_creating(bad: Any) -> None:
+    with respx.mock:
+        route = respx.post(CREATE_URL).mock(return_value=ok({"taskId": "t"}))
+        with pytest.raises(sc.InvalidInputError, match="max_wait"):
+            make_client().create_character_and_wait(VIDEO_URL, max_wait=bad)
+    assert route.call_count == 0

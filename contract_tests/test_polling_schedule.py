@@ -15,7 +15,7 @@ import respx
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contract_tests.client_support import (
+from contract_tests.support import (
     CREATE_URL,
     QUERY_URL,
     VIDEO_URL,

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sora2_characters as sc
-from contract_tests.client_support import (
+from contract_tests.support import (
     CREATE_URL,
     CREDITS_URL,
     QUERY_URL,

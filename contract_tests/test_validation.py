@@ -1,9 +1,8 @@
-"""Local validation before any request: URLs, text limits, configuration, the key's safety."""
+"""``sora2_characters._validation``: URLs, text limits, options, and one duration rule for client and fake."""
 
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 import httpx
@@ -13,7 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sora2_characters as sc
-from contract_tests.client_support import CREATE_URL, KEY, VIDEO_URL, make_client, ok
+from contract_tests.support import (
+    CREATE_URL,
+    KEY,
+    VIDEO_URL,
+    make_client,
+    ok,
+)
+from sora2_characters._fake.videos import video_problem
+from sora2_characters._validation import MAX_VIDEO_BYTES, duration_in_range
 
 
 @pytest.mark.parametrize(
@@ -109,35 +116,6 @@ def test_arbitrary_inputs_pass_or_raise_invalid_input(
         assert created.task_id == "task_ok"
 
 
-def test_missing_key_is_a_clear_error_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("APIKLEY_API_KEY", raising=False)
-    with pytest.raises(sc.InvalidInputError, match="APIKLEY_API_KEY"):
-        sc.Client()
-    with pytest.raises(sc.InvalidInputError, match="api_key"):
-        sc.AsyncClient(api_key="  ")
-
-
-def test_configuration_comes_from_the_environment_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("APIKLEY_API_KEY", KEY)
-    monkeypatch.setenv("APIKLEY_BASE_URL", "https://jobs.example/")
-    monkeypatch.setenv("APIKLEY_UPLOAD_BASE_URL", "https://files.example/up")
-    client = sc.Client()
-    assert client.base_url == "https://jobs.example"
-    assert client.upload_base_url == "https://files.example/up"
-    explicit = sc.Client(base_url="https://other.example", upload_base_url="https://up.example")
-    assert explicit.base_url == "https://other.example"
-    client.close()
-    explicit.close()
-
-
-def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("APIKLEY_BASE_URL", "APIKLEY_UPLOAD_BASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    with sc.Client(KEY) as client:
-        assert client.base_url == "https://api.apikley.ru"
-        assert client.upload_base_url == "https://api.apikley.ru/file-upload"
-
-
 @pytest.mark.parametrize("url", ["http://api.example.com", "http://10.0.0.5:8080"])
 def test_plain_http_to_a_remote_host_needs_an_explicit_opt_in(url: str) -> None:
     with pytest.raises(sc.InvalidInputError, match="allow_insecure_http"):
@@ -177,15 +155,15 @@ def test_bad_options_are_refused(kwargs: dict[str, Any], field: str) -> None:
     assert "bad key" not in str(caught.value)
 
 
-def test_the_key_never_shows_in_repr_or_logs(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="sora2_characters")
-    with respx.mock:
-        respx.post(CREATE_URL).mock(side_effect=[ok({"taskId": "t"})])
-        client = make_client()
-        client.create_character(VIDEO_URL)
-    assert KEY not in repr(client)
-    assert KEY not in repr(vars(client))
-    assert KEY not in repr(client._core.headers)
-    assert KEY not in repr(client._core.config)
-    assert caplog.records
-    assert all(KEY not in record.getMessage() for record in caplog.records)
+@pytest.mark.parametrize(
+    ("seconds", "ok_"), [(0.94, False), (0.96, True), (1.0, True), (4.0, True), (4.04, True), (4.06, False)]
+)
+def test_the_client_and_the_fake_share_the_duration_rule(seconds: float, ok_: bool) -> None:
+    assert duration_in_range(seconds) is ok_
+
+
+def test_the_fake_refuses_non_video_bytes_and_oversized_content() -> None:
+    assert video_problem(b"definitely not a video" * 10) is not None
+    problem = video_problem(b"\0" * (MAX_VIDEO_BYTES + 1))
+    assert problem is not None
+    assert "10 MB" in problem

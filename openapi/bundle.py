@@ -1,7 +1,7 @@
 """Bundle the spec sources in this folder into the documents the project uses.
 
-Run ``python openapi/bundle.py`` (or ``nox -s generate``); ``--check`` only compares. Two outputs,
-both written deterministically (same sources, same bytes):
+Run ``python openapi/bundle.py`` (or ``nox -s generate``); ``--check`` only compares. Three outputs,
+all written deterministically (same sources, same bytes):
 
 ``bundled/apikley.json``
     The strict bundle: every source merged into one document. Prism mocks it, the fake server and
@@ -9,6 +9,10 @@ both written deterministically (same sources, same bytes):
 ``bundled/apikley-client.json``
     The tolerant bundle the Python client is generated from: response schemas relaxed so the
     generated parser accepts every envelope the live API is known to send.
+``bundled/apikley-live.json``
+    The live wire: the strict bundle with ``live-wire.json`` laid over it, describing what the live
+    service sends (errors as HTTP 200 envelopes, nullable record fields, the live extras, Spring's 404
+    body, the proxy's HTML pages, the callbacks). The captured samples are validated against it.
 
 Every transformation is listed in ``openapi/README.md``; keep the two in step.
 """
@@ -26,6 +30,8 @@ SEED = "sora-2-characters.json"
 SOURCES = (SEED, "get-task-detail.json", "file-upload.json", "common.json")
 STRICT_OUTPUT = HERE / "bundled" / "apikley.json"
 CLIENT_OUTPUT = HERE / "bundled" / "apikley-client.json"
+LIVE_SOURCE = "live-wire.json"
+LIVE_OUTPUT = HERE / "bundled" / "apikley-live.json"
 
 CREATE_TASK = ("/api/v1/jobs/createTask", "post")
 # Error responses the reference documents for createTask but the seed page leaves out.
@@ -45,7 +51,11 @@ STRICT_KEYWORDS = (
     "enum", "format", "required", "minimum", "maximum", "minLength", "maxLength", "pattern",
     "minItems", "maxItems", "additionalProperties",
 )  # fmt: skip
-COMPONENT_SECTIONS = ("schemas", "responses", "parameters", "requestBodies", "securitySchemes")
+COMPONENT_SECTIONS = ("schemas", "responses", "parameters", "requestBodies", "securitySchemes", "callbacks")
+# Live: the success body of an operation whose documented 200 schema is inline (the seed's createTask).
+LIVE_SUCCESS = {"sora-2-characters": "CreateTaskResponse"}
+# Live: the HTTP statuses every operation can answer without an envelope.
+LIVE_EXTRA_RESPONSES = {"404": "UnknownPath", "502": "ProxyError"}
 
 
 class BundleError(Exception):
@@ -132,28 +142,45 @@ def _schemas_referenced(node: Any, components: dict[str, Any], found: set[str]) 
     return found
 
 
-def _relax(schema: Any, *, nullable: bool = True) -> Any:
+def _is_null_only(schema: dict[str, Any]) -> bool:
+    """Whether ``schema`` admits null alone (OpenAPI 3.0 has no ``type: null``; ``enum: [null]`` says it)."""
+    return schema.get("enum") == [None]
+
+
+def _relax(schema: Any, ref_types: dict[str, str], *, nullable: bool = True) -> Any:
     """Drop every constraint that could make a parser reject a value, and allow null in every field.
 
     The schema itself stays non-nullable when ``nullable`` is false (a response body, a component,
-    a member of ``allOf``), so the generator keeps plain model names.
+    a member of ``allOf``), so the generator keeps plain model names. ``ref_types`` gives the type of
+    each referenced component: ``nullable`` only counts beside a ``type`` (OpenAPI 3.0.3), so a
+    nullable reference carries its target's type.
     """
     if not isinstance(schema, dict):
         return schema
     if "$ref" in schema:
-        return {"allOf": [schema], "nullable": True} if nullable else schema
+        if not nullable:
+            return schema
+        target_type = ref_types.get(schema["$ref"])
+        if target_type is None:
+            return {"description": "Any JSON value"}
+        return {"anyOf": [schema, {"type": target_type, "nullable": True, "enum": [None]}]}
     relaxed = {key: value for key, value in schema.items() if key not in (*STRICT_KEYWORDS, "example")}
-    if any(key in relaxed for key in ("oneOf", "anyOf")) or (
-        "type" not in relaxed and "allOf" not in relaxed
+    if (
+        _is_null_only(schema)
+        or any(key in relaxed for key in ("oneOf", "anyOf"))
+        or ("type" not in relaxed and "allOf" not in relaxed)
     ):
-        # A union of scalars and objects (resultJson, failCode), or no type at all: keep any value as is.
+        # A union of scalars and objects (resultJson, failCode), no type at all, or null only (data of
+        # an error envelope): keep any value as is.
         return {"description": relaxed.get("description", "Any JSON value")}
     if "properties" in relaxed:
-        relaxed["properties"] = {name: _relax(value) for name, value in relaxed["properties"].items()}
+        relaxed["properties"] = {
+            name: _relax(value, ref_types) for name, value in relaxed["properties"].items()
+        }
     if "allOf" in relaxed:
-        relaxed["allOf"] = [_relax(member, nullable=False) for member in relaxed["allOf"]]
+        relaxed["allOf"] = [_relax(member, ref_types, nullable=False) for member in relaxed["allOf"]]
     if "items" in relaxed:
-        relaxed["items"] = _relax(relaxed["items"])
+        relaxed["items"] = _relax(relaxed["items"], ref_types)
     if nullable:
         relaxed["nullable"] = True
     return relaxed
@@ -164,6 +191,11 @@ def bundle_client(strict: dict[str, Any]) -> dict[str, Any]:
     client = copy.deepcopy(strict)
     client["info"]["title"] = "Apikley sora-2-characters API (tolerant client bundle)"
     components = client["components"]
+    ref_types = {
+        f"#/components/schemas/{key}": schema["type"]
+        for key, schema in components["schemas"].items()
+        if "type" in schema
+    }
     request_side: set[str] = set()
     response_side: set[str] = set()
     for item in client["paths"].values():
@@ -176,17 +208,84 @@ def bundle_client(strict: dict[str, Any]) -> dict[str, Any]:
                 _schemas_referenced(response, components, response_side)
                 for media in response.get("content", {}).values():
                     if "$ref" not in media.get("schema", {"$ref": ""}):
-                        media["schema"] = _relax(media["schema"], nullable=False)
+                        media["schema"] = _relax(media["schema"], ref_types, nullable=False)
     shared = request_side & response_side
     if shared:
         raise BundleError(f"schemas used by both requests and responses cannot be relaxed: {sorted(shared)}")
     for key in sorted(response_side):
-        components["schemas"][key] = _relax(components["schemas"][key], nullable=False)
+        components["schemas"][key] = _relax(components["schemas"][key], ref_types, nullable=False)
     for response in components.get("responses", {}).values():
         for media in response.get("content", {}).values():
             if "$ref" not in media.get("schema", {"$ref": ""}):
-                media["schema"] = _relax(media["schema"], nullable=False)
+                media["schema"] = _relax(media["schema"], ref_types, nullable=False)
     return client
+
+
+def load_live_source(folder: Path = HERE) -> dict[str, Any]:
+    """Read ``live-wire.json``, the live service's differences from the documented sources."""
+    return dict(json.loads((folder / LIVE_SOURCE).read_text(encoding="utf-8")))
+
+
+def bundle_live(strict: dict[str, Any], live_source: dict[str, Any]) -> dict[str, Any]:
+    """Lay the live wire's components over the strict bundle: what the live service really sends.
+
+    1. Every component of ``live-wire.json`` is added; one named like a documented component replaces it.
+    2. Every operation's ``200`` answer is its success body *or* its error envelope (errors come with
+       HTTP 200); the seed's inline createTask body is replaced by ``CreateTaskResponse``.
+    3. Every operation also answers 404 with Spring's error body (an unknown path) and 502 with the
+       proxy's HTML page; no envelope in either.
+    4. createTask carries the callbacks the service sends to ``callBackUrl``.
+    Request bodies and parameters stay as documented.
+    """
+    live = copy.deepcopy(strict)
+    live["info"]["title"] = "Apikley sora-2-characters API (live wire bundle)"
+    live["info"]["description"] = (
+        "What the live service sends: the strict bundle with openapi/live-wire.json laid over it. "
+        "Generated by openapi/bundle.py; do not edit."
+    )
+    overlay = _localize_refs(live_source).get("components", {})
+    for section in COMPONENT_SECTIONS:
+        for key, value in overlay.get(section, {}).items():
+            live["components"].setdefault(section, {})[key] = copy.deepcopy(value)
+    schemas = live["components"]["schemas"]
+    for item in live["paths"].values():
+        # Operations on their own server (the File Upload API) answer with the upload envelope.
+        error = "UploadErrorResponse" if "servers" in item else "ErrorEnvelope"
+        for method, operation in item.items():
+            if method == "servers":
+                continue
+            media = operation["responses"]["200"]["content"]["application/json"]
+            success = LIVE_SUCCESS.get(operation["operationId"])
+            success_schema = {"$ref": f"#/components/schemas/{success}"} if success else media["schema"]
+            if "$ref" not in success_schema:
+                raise BundleError(f"{operation['operationId']}: its live success body needs a component")
+            media["schema"] = {"oneOf": [success_schema, {"$ref": f"#/components/schemas/{error}"}]}
+            media.pop("example", None)
+            for status, response in LIVE_EXTRA_RESPONSES.items():
+                operation["responses"][status] = {"$ref": f"#/components/responses/{response}"}
+            operation["responses"] = dict(sorted(operation["responses"].items()))
+    create = live["paths"][CREATE_TASK[0]][CREATE_TASK[1]]
+    create["callbacks"] = {"taskFinished": {"$ref": "#/components/callbacks/TaskFinished"}}
+    missing = sorted(
+        ref.rsplit("/", 1)[1]
+        for ref in _refs(live)
+        if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] not in schemas
+    )
+    if missing:
+        raise BundleError(f"live bundle refers to schemas nobody defines: {missing}")
+    return live
+
+
+def _refs(node: Any) -> set[str]:
+    """Every ``$ref`` value under ``node``."""
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        for value in node.values():
+            found |= _refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_refs(item) for item in node)) if node else set()
+    return set()
 
 
 def render(document: dict[str, Any]) -> str:
@@ -195,9 +294,13 @@ def render(document: dict[str, Any]) -> str:
 
 
 def build(folder: Path = HERE) -> dict[Path, str]:
-    """Return the text of both bundles, keyed by the path each is committed at."""
+    """Return the text of every bundle, keyed by the path each is committed at."""
     strict = bundle_strict(load_sources(folder))
-    return {STRICT_OUTPUT: render(strict), CLIENT_OUTPUT: render(bundle_client(strict))}
+    return {
+        STRICT_OUTPUT: render(strict),
+        CLIENT_OUTPUT: render(bundle_client(strict)),
+        LIVE_OUTPUT: render(bundle_live(strict, load_live_source(folder))),
+    }
 
 
 def main(argv: list[str]) -> int:

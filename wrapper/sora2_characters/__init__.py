@@ -9,7 +9,7 @@
 Callbacks are handled by :mod:`sora2_characters.webhooks`.
 """
 
-from typing import TYPE_CHECKING, Any
+import typing
 
 from ._exceptions import (
     APIConnectionError,
@@ -36,7 +36,7 @@ from ._exceptions import (
 from ._models import CreatedTask, TaskInfo, TaskState, UploadedFile
 from ._version import __version__
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from ._client import AsyncClient, Client
 
 __all__ = [
@@ -70,7 +70,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     # Client and AsyncClient load httpx (and through it the generated client) on first use, so
     # ``import sora2_characters`` stays cheap for code that only needs models or webhooks.
     if name in {"Client", "AsyncClient"}:

@@ -20,6 +20,7 @@ import attrs
 
 from ._exceptions import (
     APIError,
+    InsufficientCreditsError,
     MalformedResponseError,
     NotFoundError,
     error_class_for_code,
@@ -159,12 +160,11 @@ def decode_envelope(status: int, content: bytes, *, upload: bool = False) -> Any
                     return body.get("data")
                 cls = error_class_for_code(status)
                 raise cls(_message_of(body, f"HTTP {status}"), http_status=status)
+            message = _message_of(body, f"the service answered code {code}")
             cls = error_class_for_code(code)
-            raise cls(
-                _message_of(body, f"the service answered code {code}"),
-                code=code,
-                http_status=status,
-            )
+            if code == 429 and _speaks_of_insufficient_credits(message):
+                cls = InsufficientCreditsError
+            raise cls(message, code=code, http_status=status)
     if ok_http:
         what = "not the API envelope"
         if body is _NOT_JSON:
@@ -172,6 +172,12 @@ def decode_envelope(status: int, content: bytes, *, upload: bool = False) -> Any
         raise MalformedResponseError(f"the response body is {what}", http_status=status)
     cls = error_class_for_code(status)
     raise cls(f"HTTP {status} without the API's JSON envelope", http_status=status)
+
+
+def _speaks_of_insufficient_credits(message: str) -> bool:
+    """Whether a message says the balance is too low (a sibling family answers that with code 429)."""
+    lowered = message.lower()
+    return "credit" in lowered and any(word in lowered for word in ("insufficient", "not enough", "top up"))
 
 
 def decode_upload_envelope(status: int, content: bytes) -> Any:

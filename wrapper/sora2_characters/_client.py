@@ -12,14 +12,14 @@ import os
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Generic, Self, TypeVar
 
 import httpx
 
 from ._config import DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_TIMEOUT, DEFAULT_UPLOAD_TIMEOUT, resolve_config
-from ._core import ClientCore, Pause, Send
+from ._core import ClientCore, Flow, Outcome, Pause, Send
 from ._exceptions import InvalidInputError
 from ._logging import setup_from_env
 from ._models import CreatedTask, TaskInfo, UploadedFile
@@ -73,6 +73,7 @@ def _overrides(effect: Send, default_timeout: httpx.Timeout | None) -> dict[str,
     return {"headers": effect.headers, "timeout": effect.timeout}
 
 
+T = TypeVar("T")
 HttpT = TypeVar("HttpT", httpx.Client, httpx.AsyncClient)
 SleepT = TypeVar("SleepT", Callable[[float], None], Callable[[float], Awaitable[None]])
 
@@ -200,15 +201,19 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
     def _default_sleep(self) -> Callable[[float], None]:
         return time.sleep
 
-    def _run(self, flow: Generator[Any, Any, Any]) -> Any:
+    def _run(self, flow: Flow[T]) -> T:
         http = self._http
         gate = self._gate
         default_timeout = self._core.config.timeout if self._owns_http else None
-        value: Any = None
+        value: Outcome = None
         try:
             while True:
-                effect = flow.send(value)
-                if type(effect) is Send:
+                try:
+                    effect = flow.send(value)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                if isinstance(effect, Send):
                     try:
                         with gate:
                             value = http.request(
@@ -221,14 +226,12 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
                             )
                     except _TRANSPORT_ERRORS as exc:
                         value = exc
-                elif type(effect) is Pause:
+                elif isinstance(effect, Pause):
                     self._sleep(effect.seconds)
                     value = None
                 else:
                     effect.callback(effect.info)
                     value = None
-        except StopIteration as stop:
-            return stop.value
         finally:
             flow.close()
 
@@ -246,7 +249,7 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         retried only when no task can have been created (connect failure, 429, 455), so a task is
         never billed twice.
         """
-        return self._run(  # type: ignore[no-any-return]
+        return self._run(
             self._core.create_character(
                 video_url,
                 character_prompt=character_prompt,
@@ -257,7 +260,7 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
 
     def get_task(self, task_id: str) -> TaskInfo:
         """Query a task once; an unknown id raises :class:`~sora2_characters.NotFoundError`."""
-        return self._run(self._core.get_task(task_id))  # type: ignore[no-any-return]
+        return self._run(self._core.get_task(task_id))
 
     def wait(
         self,
@@ -276,7 +279,7 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         polling. Each poll retries transient errors as queries do; once those retries are used up
         the error propagates.
         """
-        return self._run(  # type: ignore[no-any-return]
+        return self._run(
             self._core.wait(task_id, max_wait=max_wait, poll_interval=poll_interval, on_update=on_update)
         )
 
@@ -292,7 +295,7 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         on_update: OnUpdate | None = None,
     ) -> TaskInfo:
         """:meth:`create_character`, then :meth:`wait`; return the successful task."""
-        return self._run(  # type: ignore[no-any-return]
+        return self._run(
             self._core.create_character_and_wait(
                 video_url,
                 character_prompt=character_prompt,
@@ -312,11 +315,11 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         It goes to a fresh unique ``uploadPath``, reused by retries. Pass the result's
         ``download_url`` to :meth:`create_character`; uploaded files are temporary.
         """
-        return self._run(self._core.upload_video(source, file_name=file_name))  # type: ignore[no-any-return]
+        return self._run(self._core.upload_video(source, file_name=file_name))
 
     def get_credits(self) -> float:
         """Return the account's remaining credit balance."""
-        return self._run(self._core.get_credits())  # type: ignore[no-any-return]
+        return self._run(self._core.get_credits())
 
     def close(self) -> None:
         """Close the HTTP client if this client created it (a caller's ``http_client`` stays open)."""
@@ -423,15 +426,19 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
             self._gate = asyncio.Semaphore(self._core.config.max_concurrent_requests)
         return self._gate
 
-    async def _run(self, flow: Generator[Any, Any, Any]) -> Any:
+    async def _run(self, flow: Flow[T]) -> T:
         gate = self._bind_loop()
         http = self._http
         default_timeout = self._core.config.timeout if self._owns_http else None
-        value: Any = None
+        value: Outcome = None
         try:
             while True:
-                effect = flow.send(value)
-                if type(effect) is Send:
+                try:
+                    effect = flow.send(value)
+                except StopIteration as stop:
+                    result: T = stop.value
+                    return result
+                if isinstance(effect, Send):
                     try:
                         async with gate:
                             value = await http.request(
@@ -448,16 +455,14 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
                         value = _from_aiohttp(exc)  # an aiohttp error httpx-aiohttp let through
                         if value is exc:
                             raise
-                elif type(effect) is Pause:
+                elif isinstance(effect, Pause):
                     await self._sleep(effect.seconds)
                     value = None
                 else:
-                    result = effect.callback(effect.info)
-                    if inspect.isawaitable(result):
-                        await result
+                    notified = effect.callback(effect.info)
+                    if inspect.isawaitable(notified):
+                        await notified
                     value = None
-        except StopIteration as stop:
-            return stop.value
         finally:
             flow.close()
 
@@ -470,7 +475,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         callback_url: str | None = None,
     ) -> CreatedTask:
         """Create a sora-2-characters task; see :meth:`Client.create_character`."""
-        return await self._run(  # type: ignore[no-any-return]
+        return await self._run(
             self._core.create_character(
                 video_url,
                 character_prompt=character_prompt,
@@ -481,7 +486,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
 
     async def get_task(self, task_id: str) -> TaskInfo:
         """Query a task once; see :meth:`Client.get_task`."""
-        return await self._run(self._core.get_task(task_id))  # type: ignore[no-any-return]
+        return await self._run(self._core.get_task(task_id))
 
     async def wait(
         self,
@@ -492,7 +497,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         on_update: OnUpdate | None = None,
     ) -> TaskInfo:
         """Poll a task until it succeeds; see :meth:`Client.wait`."""
-        return await self._run(  # type: ignore[no-any-return]
+        return await self._run(
             self._core.wait(task_id, max_wait=max_wait, poll_interval=poll_interval, on_update=on_update)
         )
 
@@ -508,7 +513,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         on_update: OnUpdate | None = None,
     ) -> TaskInfo:
         """Create a task, then wait for it; see :meth:`Client.create_character_and_wait`."""
-        return await self._run(  # type: ignore[no-any-return]
+        return await self._run(
             self._core.create_character_and_wait(
                 video_url,
                 character_prompt=character_prompt,
@@ -522,11 +527,11 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
 
     async def upload_video(self, source: UploadSource, *, file_name: str | None = None) -> UploadedFile:
         """Validate and stream a video to the File Upload API; see :meth:`Client.upload_video`."""
-        return await self._run(self._core.upload_video(source, file_name=file_name))  # type: ignore[no-any-return]
+        return await self._run(self._core.upload_video(source, file_name=file_name))
 
     async def get_credits(self) -> float:
         """Return the account's remaining credit balance."""
-        return await self._run(self._core.get_credits())  # type: ignore[no-any-return]
+        return await self._run(self._core.get_credits())
 
     async def aclose(self) -> None:
         """Close the HTTP client if this client created it (a caller's ``http_client`` stays open)."""

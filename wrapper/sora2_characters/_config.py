@@ -6,7 +6,6 @@ Environment variables are read when a client is built, never at import: ``APIKLE
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from typing import Final
@@ -14,8 +13,18 @@ from typing import Final
 import attrs
 import httpx
 
-from ._exceptions import InvalidInputError
-from ._validation import check_base_url
+from ._validation import (
+    MAX_CONCURRENT_REQUESTS,
+    MAX_POLL_INTERVAL_S,
+    MAX_RETRIES,
+    MAX_TASKS_PER_SECOND,
+    MIN_TASKS_PER_SECOND,
+    check_api_key,
+    check_base_url,
+    check_count,
+    check_positive,
+    check_timeout,
+)
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -33,7 +42,6 @@ DEFAULT_UPLOAD_BASE_URL: Final = "https://api.apikley.ru/file-upload"
 DEFAULT_TIMEOUT: Final = 30.0
 #: Uploads: up to 10 MB go out, so writes get longer.
 DEFAULT_UPLOAD_TIMEOUT: Final = 120.0
-_CONNECT_TIMEOUT_S: Final = 10.0
 
 #: Requests in flight at once per client, and the size of its own pool (all kept alive). More calls
 #: queue in the client: httpcore's pool scans its queue and every connection on each request and
@@ -75,30 +83,6 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
-def _check_timeout(field: str, value: float | httpx.Timeout) -> httpx.Timeout:
-    if isinstance(value, httpx.Timeout):
-        parts = (value.connect, value.read, value.write, value.pool)
-        if any(part is None or not math.isfinite(part) or part <= 0 for part in parts):
-            raise InvalidInputError(field, "every part of the timeout must be a positive number of seconds")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInputError(field, "must be a number of seconds or an httpx.Timeout (never None)")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidInputError(field, "must be a positive, finite number of seconds")
-    return httpx.Timeout(float(value), connect=min(float(value), _CONNECT_TIMEOUT_S))
-
-
-def check_positive(field: str, value: float | None, *, allow_none: bool = True) -> float | None:
-    """Refuse anything but ``None`` (if allowed) or a positive finite number."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidInputError(field, "must be a positive number of seconds")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidInputError(field, "must be a positive, finite number")
-    return float(value)
-
-
 @attrs.frozen(slots=True)
 class Config:
     """Everything a client needs, resolved and checked."""
@@ -128,36 +112,39 @@ def resolve_config(
     max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
     environ: Mapping[str, str] | None = None,
 ) -> Config:
-    """Resolve arguments and environment variables; raise InvalidInputError on anything unusable."""
+    """Resolve arguments and environment variables into a checked :class:`Config`.
+
+    Every check is one of ``_validation``'s; anything unusable raises InvalidInputError.
+    """
     env = os.environ if environ is None else environ
-    key = api_key if api_key is not None else env.get(ENV_API_KEY)
-    if not isinstance(key, str) or not key.strip():
-        raise InvalidInputError(
-            "api_key", f"no API key: pass api_key=... or set the {ENV_API_KEY} environment variable"
-        )
-    key = key.strip()
-    if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
-        raise InvalidInputError("api_key", "must be printable ASCII without whitespace (value not shown)")
+    key = check_api_key(api_key if api_key is not None else env.get(ENV_API_KEY), env_var=ENV_API_KEY)
     resolved_base = base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL
     resolved_upload = upload_base_url or env.get(ENV_UPLOAD_BASE_URL) or DEFAULT_UPLOAD_BASE_URL
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or not 0 <= max_retries <= 20:
-        raise InvalidInputError("max_retries", "must be an int from 0 to 20")
-    if (
-        isinstance(max_concurrent_requests, bool)
-        or not isinstance(max_concurrent_requests, int)
-        or not 1 <= max_concurrent_requests <= 10_000
-    ):
-        raise InvalidInputError("max_concurrent_requests", "must be an int from 1 to 10000")
     return Config(
         api_key=Secret(key),
         base_url=check_base_url("base_url", resolved_base, allow_insecure_http=allow_insecure_http),
         upload_base_url=check_base_url(
             "upload_base_url", resolved_upload, allow_insecure_http=allow_insecure_http
         ),
-        timeout=_check_timeout("timeout", timeout),
-        upload_timeout=_check_timeout("upload_timeout", upload_timeout),
-        max_retries=max_retries,
-        poll_interval=check_positive("poll_interval", poll_interval),
-        max_tasks_per_second=check_positive("max_tasks_per_second", max_tasks_per_second),
-        max_concurrent_requests=max_concurrent_requests,
+        timeout=check_timeout("timeout", timeout),
+        upload_timeout=check_timeout("upload_timeout", upload_timeout),
+        max_retries=check_count("max_retries", max_retries, low=0, high=MAX_RETRIES),
+        poll_interval=(
+            None
+            if poll_interval is None
+            else check_positive("poll_interval", poll_interval, limit=MAX_POLL_INTERVAL_S)
+        ),
+        max_tasks_per_second=(
+            None
+            if max_tasks_per_second is None
+            else check_positive(
+                "max_tasks_per_second",
+                max_tasks_per_second,
+                limit=MAX_TASKS_PER_SECOND,
+                minimum=MIN_TASKS_PER_SECOND,
+            )
+        ),
+        max_concurrent_requests=check_count(
+            "max_concurrent_requests", max_concurrent_requests, low=1, high=MAX_CONCURRENT_REQUESTS
+        ),
     )

@@ -6,9 +6,11 @@ Every operation is a generator that yields *effects* and receives their outcomes
 ``Pause``   sleep this many seconds (backoff, rate limit, poll interval); the shell sends back ``None``.
 ``Notify``  call ``on_update(info)``; the async shell awaits the result if it is awaitable.
 
-The generator's return value is the operation's result. Validation, request building, decoding,
-retry decisions, delays, the poll schedule and the rate limit all live here, once; the two clients
-only drive the generators with blocking or awaiting I/O.
+A flow is a ``Flow[T]``: a generator that yields effects, receives their outcomes and returns the
+operation's result of type ``T`` (as httpx's ``auth_flow`` says what it yields and receives). Request
+building, decoding, retry decisions, delays, the poll schedule and the rate limit all live here, once;
+argument checks are ``_validation``'s; the two clients only drive the generators with blocking or
+awaiting I/O.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import IO, Any, TypeAlias
+from typing import IO, Any, TypeAlias, TypeVar
 
 import attrs
 import httpx
@@ -35,12 +37,11 @@ from ._api import (
     decode_upload_envelope,
     not_found_from_task_query,
 )
-from ._config import Config, check_positive
+from ._config import Config
 from ._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
-    InvalidInputError,
     MalformedResponseError,
     NotFoundError,
     Sora2CharactersError,
@@ -52,10 +53,27 @@ from ._models import CreatedTask, TaskInfo, TaskState, UploadedFile
 from ._polling import NOT_FOUND_GRACE_S, poll_delay
 from ._retry import RequestKind, parse_retry_after, retry_delay, should_retry
 from ._uploads import prepare_upload
-from ._validation import check_text, check_url
+from ._validation import (
+    MAX_MAX_WAIT_S,
+    MAX_POLL_INTERVAL_S,
+    check_positive,
+    check_task_id,
+    check_text,
+    check_url,
+)
 from ._version import __version__ as _version
 
-__all__ = ["ClientCore", "Effect", "Notify", "Pause", "Send", "translate_transport_error"]
+__all__ = [
+    "ClientCore",
+    "Effect",
+    "Flow",
+    "Notify",
+    "Outcome",
+    "Pause",
+    "Route",
+    "Send",
+    "translate_transport_error",
+]
 
 _DEBUG = 10
 _MIN_DEADLINE_TIMEOUT_S = 1.0
@@ -89,8 +107,23 @@ class Notify:
     info: TaskInfo
 
 
+T = TypeVar("T")
 Effect: TypeAlias = Send | Pause | Notify
-Flow: TypeAlias = Generator[Effect, Any, Any]
+#: What a shell sends back: the response or the transport exception for Send, None otherwise.
+Outcome: TypeAlias = httpx.Response | Exception | None
+#: An operation: yields effects, receives their outcomes, returns a ``T``.
+Flow: TypeAlias = Generator[Effect, Outcome, T]
+
+
+@attrs.frozen(slots=True)
+class Route:
+    """How one kind of request is sent: where, with which timeout, retry rules and decoder."""
+
+    #: The retry rules (see ``_retry``); createTask attempts also pass the rate limit.
+    kind: RequestKind
+    base_url: str
+    timeout: httpx.Timeout
+    decode: Callable[[int, bytes], Any]
 
 
 class _DeadlineCutError(Exception):
@@ -149,14 +182,6 @@ class RateLimiter:
             return ready_at - now
 
 
-def _check_task_id(task_id: object) -> str:
-    if not isinstance(task_id, str) or not task_id.strip():
-        raise InvalidInputError("task_id", "must be a non-empty string")
-    if len(task_id) > 1024:
-        raise InvalidInputError("task_id", "is longer than 1024 characters")
-    return task_id
-
-
 class ClientCore:
     """Configuration plus the generator flows shared by Client and AsyncClient."""
 
@@ -183,24 +208,30 @@ class ClientCore:
             RateLimiter(config.max_tasks_per_second) if config.max_tasks_per_second is not None else None
         )
         self._read_timeout = config.timeout.read or 0.0
+        #: The three kinds of request: the jobs API's queries and createTask, and uploads.
+        self.query_route = Route(RequestKind.QUERY, config.base_url, config.timeout, decode_envelope)
+        self.create_route = Route(RequestKind.CREATE, config.base_url, config.timeout, decode_envelope)
+        self.upload_route = Route(
+            RequestKind.UPLOAD, config.upload_base_url, config.upload_timeout, decode_upload_envelope
+        )
 
     # -- one request with retries -----------------------------------------------------------------
 
     def request(
         self,
         spec: RequestSpec | Callable[[], RequestSpec],
-        kind: RequestKind,
+        route: Route,
         *,
-        upload: bool = False,
         deadline: float | None = None,
         on_error: Callable[[APIError], APIError] | None = None,
-    ) -> Flow:
-        """Send a request, retrying per the rules of ``kind``; return the envelope's ``data``."""
+    ) -> Flow[Any]:
+        """Send a request on ``route``, retrying per its rules; return the envelope's ``data``."""
         config = self.config
         clock = self.clock
-        base = config.upload_base_url if upload else config.base_url
-        timeout = config.upload_timeout if upload else config.timeout
-        decode = decode_upload_envelope if upload else decode_envelope
+        kind = route.kind
+        base = route.base_url
+        timeout = route.timeout
+        decode = route.decode
         limiter = self.limiter if kind is RequestKind.CREATE else None
         attempt = 0
         while True:
@@ -239,7 +270,7 @@ class ClientCore:
                 raise error from cause
             raise error
 
-    def _acquire(self, limiter: RateLimiter) -> Flow:
+    def _acquire(self, limiter: RateLimiter) -> Flow[None]:
         delay = limiter.try_acquire(self.clock())
         while delay > 0.0:
             yield Pause(delay)
@@ -247,13 +278,13 @@ class ClientCore:
 
     def _settle(
         self,
-        outcome: object,
+        outcome: Outcome,
         decode: Callable[[int, bytes], Any],
         on_error: Callable[[APIError], APIError] | None,
     ) -> tuple[int | None, Any, Sora2CharactersError | None, BaseException | None]:
         """Decode a response or translate a transport error: ``(status, data, error, cause)``."""
         if not isinstance(outcome, httpx.Response):
-            assert isinstance(outcome, Exception)  # noqa: S101 - the shells send responses or exceptions
+            assert outcome is not None  # noqa: S101 - the shells send a response or an exception
             return None, None, translate_transport_error(outcome), outcome
         status = outcome.status_code
         try:
@@ -305,7 +336,7 @@ class ClientCore:
         character_prompt: str | None,
         safety_instruction: str | None,
         callback_url: str | None,
-    ) -> Flow:
+    ) -> Flow[CreatedTask]:
         """createTask: validate, send once (retried only when no task can exist), return CreatedTask."""
         check_url("video_url", video_url)
         check_text("character_prompt", character_prompt)
@@ -313,26 +344,30 @@ class ClientCore:
         if callback_url is not None:
             check_url("callback_url", callback_url)
         spec = build_create_task(video_url, character_prompt, safety_instruction, callback_url)
-        data = yield from self.request(spec, RequestKind.CREATE)
+        data = yield from self.request(spec, self.create_route)
         return CreatedTask.from_data(data)
 
-    def get_task(self, task_id: str, *, deadline: float | None = None) -> Flow:
+    def get_task(self, task_id: str) -> Flow[TaskInfo]:
         """Query a task once; an unknown id raises NotFoundError (404, or 422 "recordInfo is null")."""
-        _check_task_id(task_id)
+        check_task_id(task_id)
+        return (yield from self._query_task(task_id, deadline=None))
+
+    def _query_task(self, task_id: str, *, deadline: float | None) -> Flow[TaskInfo]:
+        """Query an already checked task id."""
         data = yield from self.request(
             build_task_query(task_id),
-            RequestKind.QUERY,
+            self.query_route,
             deadline=deadline,
             on_error=not_found_from_task_query,
         )
         return TaskInfo.from_data(data, task_id=task_id)
 
-    def get_credits(self) -> Flow:
+    def get_credits(self) -> Flow[float]:
         """Return the remaining credit balance."""
-        data = yield from self.request(build_credits(), RequestKind.QUERY)
+        data = yield from self.request(build_credits(), self.query_route)
         return decode_credits(data)
 
-    def upload_video(self, source: Any, *, file_name: str | None) -> Flow:
+    def upload_video(self, source: Any, *, file_name: str | None) -> Flow[UploadedFile]:
         """Validate by content, then stream to the upload endpoint under one unique path for all attempts."""
         prepared = prepare_upload(source, file_name=file_name)
         opened: list[IO[bytes]] = []
@@ -349,7 +384,7 @@ class ClientCore:
             )
 
         try:
-            data = yield from self.request(build, RequestKind.UPLOAD, upload=True)
+            data = yield from self.request(build, self.upload_route)
         finally:
             for stream in opened:
                 stream.close()
@@ -362,19 +397,33 @@ class ClientCore:
         max_wait: float,
         poll_interval: float | None,
         on_update: Callable[[TaskInfo], Any] | None,
+    ) -> Flow[TaskInfo]:
+        """Poll until the task ends or ``max_wait`` passes; see ``Client.wait``."""
+        check_task_id(task_id)
+        max_wait_s, interval = self._wait_options(max_wait, poll_interval)
+        return (yield from self._wait(task_id, max_wait_s, interval, on_update))
+
+    def _wait_options(self, max_wait: float, poll_interval: float | None) -> tuple[float, float | None]:
+        """Check ``max_wait`` and ``poll_interval``; the interval defaults to the client's."""
+        max_wait_s = check_positive("max_wait", max_wait, limit=MAX_MAX_WAIT_S)
+        if poll_interval is None:
+            return max_wait_s, self.config.poll_interval
+        return max_wait_s, check_positive("poll_interval", poll_interval, limit=MAX_POLL_INTERVAL_S)
+
+    def _wait(
+        self,
+        task_id: str,
+        max_wait_s: float,
+        interval: float | None,
+        on_update: Callable[[TaskInfo], Any] | None,
+        *,
         first_poll_delayed: bool = False,
-    ) -> Flow:
-        """Poll until the task ends or ``max_wait`` passes; see ``Client.wait``.
+    ) -> Flow[TaskInfo]:
+        """Poll an already checked task id with already checked options.
 
         ``first_poll_delayed`` waits one poll interval before the first query: a task just created
         cannot have ended yet, so asking at once would only add a request.
         """
-        _check_task_id(task_id)
-        max_wait_s = check_positive("max_wait", max_wait, allow_none=False)
-        assert max_wait_s is not None  # noqa: S101 - allow_none=False
-        interval = check_positive("poll_interval", poll_interval)
-        if interval is None:
-            interval = self.config.poll_interval
         clock = self.clock
         start = clock()
         deadline = start + max_wait_s
@@ -385,7 +434,7 @@ class ClientCore:
         while True:
             info: TaskInfo | None
             try:
-                info = yield from self.get_task(task_id, deadline=deadline)
+                info = yield from self._query_task(task_id, deadline=deadline)
             except NotFoundError:
                 if clock() - start >= NOT_FOUND_GRACE_S:
                     raise
@@ -419,10 +468,12 @@ class ClientCore:
         max_wait: float,
         poll_interval: float | None,
         on_update: Callable[[TaskInfo], Any] | None,
-    ) -> Flow:
-        """createTask, then wait for it; the first query comes one poll interval after the create."""
-        check_positive("max_wait", max_wait, allow_none=False)
-        check_positive("poll_interval", poll_interval)
+    ) -> Flow[TaskInfo]:
+        """createTask, then wait for it (the wait options are checked before anything is sent).
+
+        The first query comes one poll interval after the create.
+        """
+        max_wait_s, interval = self._wait_options(max_wait, poll_interval)
         created = yield from self.create_character(
             video_url,
             character_prompt=character_prompt,
@@ -430,11 +481,5 @@ class ClientCore:
             callback_url=callback_url,
         )
         return (
-            yield from self.wait(
-                created.task_id,
-                max_wait=max_wait,
-                poll_interval=poll_interval,
-                on_update=on_update,
-                first_poll_delayed=True,
-            )
+            yield from self._wait(created.task_id, max_wait_s, interval, on_update, first_poll_delayed=True)
         )

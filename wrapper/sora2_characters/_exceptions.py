@@ -19,7 +19,7 @@ The tree::
     ├── APIConnectionError             no usable answer: connection refused, reset, protocol error
     │   └── APITimeoutError            connect, write, read or pool timeout
     ├── InvalidInputError (ValueError) local validation refused an argument, before any request
-    ├── TaskFailedError                the task ran and ended in state ``fail`` (.task_id, .fail_code, .task)
+    ├── TaskFailedError                the task ran and ended in state ``fail`` (.task_id, .transient, .task)
     ├── WaitTimeoutError               ``max_wait`` passed before the task ended (.task_id, .last_state)
     └── WebhookVerificationError       a callback's signature is missing, wrong or stale
 
@@ -58,6 +58,7 @@ __all__ = [
     "WaitTimeoutError",
     "WebhookVerificationError",
     "error_class_for_code",
+    "is_transient_failure",
 ]
 
 
@@ -219,6 +220,9 @@ class TaskFailedError(Sora2CharactersError):
         task_id: the task's id.
         fail_code: the task's ``failCode`` (a string, or ``None``).
         fail_message: the task's ``failMsg`` (or ``None``).
+        transient: ``True`` when the failure is the service's, not the input's (failCode 5xx, or a
+            message asking to try again later): the service refunds such tasks, and submitting
+            the same input again may succeed. ``False`` when the input was refused.
         task: the final :class:`~sora2_characters.TaskInfo`.
 
     """
@@ -228,9 +232,11 @@ class TaskFailedError(Sora2CharactersError):
         self.task_id = task.task_id
         self.fail_code = task.fail_code
         self.fail_message = task.fail_message
+        self.transient = is_transient_failure(task.fail_code, task.fail_message)
         detail = self.fail_message or "no failure message"
         code = f" [failCode {self.fail_code}]" if self.fail_code else ""
-        super().__init__(f"task {self.task_id} failed{code}: {detail}")
+        retry = " (a failure on the service's side: submitting again may succeed)" if self.transient else ""
+        super().__init__(f"task {self.task_id} failed{code}: {detail}{retry}")
 
 
 class WaitTimeoutError(Sora2CharactersError):
@@ -253,6 +259,24 @@ class WaitTimeoutError(Sora2CharactersError):
 
 class WebhookVerificationError(Sora2CharactersError):
     """A callback's ``X-Webhook-Signature`` is missing, wrong, or its timestamp is outside the tolerance."""
+
+
+#: Words of a failure message by which the live service asks to submit again ("internal error,
+#: please try again later").
+_TRY_AGAIN = ("try again", "retry later", "temporarily")
+
+
+def is_transient_failure(fail_code: str | None, fail_message: str | None) -> bool:
+    """Whether a task's failure is the service's (failCode 5xx, or a "try again later" message).
+
+    The live service refunds such tasks, and the same input may succeed when submitted again; a
+    failCode 4xx (the input was refused) is never transient.
+    """
+    code = (fail_code or "").strip()
+    if code.isascii() and code.isdigit() and len(code) == 3:
+        return code.startswith("5")
+    message = (fail_message or "").lower()
+    return any(words in message for words in _TRY_AGAIN)
 
 
 _CODE_TABLE: dict[int, type[APIError]] = {

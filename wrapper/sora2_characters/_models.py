@@ -146,6 +146,28 @@ def _decode_json_text(value: object) -> Any:
     return value
 
 
+def _decode_param(value: object) -> Any:
+    """Decode ``param``, and its ``input`` too when the service sent it as a JSON string inside it."""
+    param = _decode_json_text(value)
+    if isinstance(param, dict) and isinstance(param.get("input"), str):
+        inner = _decode_json_text(param["input"])
+        if isinstance(inner, (dict, list)):
+            param = {**param, "input": inner}
+    return param
+
+
+def _result_urls(result: Any) -> tuple[str, ...]:
+    """Return ``resultUrls`` of a decoded ``resultJson`` (the sibling models' result), as strings."""
+    if not isinstance(result, Mapping):
+        return ()
+    urls = result.get("resultUrls")
+    if isinstance(urls, str):
+        return (urls,) if urls else ()
+    if not isinstance(urls, list):
+        return ()
+    return tuple(url for url in urls if isinstance(url, str) and url)
+
+
 def _character_id(result: Any) -> str | None:
     if not isinstance(result, Mapping):
         return None
@@ -171,15 +193,19 @@ class TaskInfo:
         character_id: the result, decoded from ``resultJson`` (``character_id`` or the first of
             ``character_id_list``); ``None`` until the task succeeds.
         result: the whole decoded ``resultJson`` (``None`` when absent or empty).
+        result_urls: the ``resultUrls`` of ``resultJson`` (what the sibling models return; empty
+            for a character task).
         fail_code: ``failCode`` as a string (``None`` when empty).
         fail_message: ``failMsg`` (``None`` when empty).
         created_at: ``createTime`` as a timezone-aware UTC datetime.
         updated_at: ``updateTime`` likewise.
         completed_at: ``completeTime`` likewise.
         progress: ``progress`` (0-100) when sent.
-        credits_consumed: ``creditsConsumed`` when sent.
-        cost_time: ``costTime`` as sent (the unit is undocumented).
-        param: the decoded ``param`` (the original createTask body).
+        credits_consumed: ``creditsConsumed`` (or ``consumeCredits``, as some pages spell it) when sent.
+        cost_time: ``costTime`` as sent: seconds on the live service (154 for a 155 s task), though
+            the docs say milliseconds.
+        param: the decoded ``param`` (the original createTask body; its ``input`` decoded too when
+            the service nests it as a JSON string).
         raw: the ``data`` object exactly as received, unknown fields included.
 
     """
@@ -189,6 +215,7 @@ class TaskInfo:
     state: TaskState
     character_id: str | None = None
     result: Any = attrs.field(default=None, hash=False)
+    result_urls: tuple[str, ...] = ()
     fail_code: str | None = None
     fail_message: str | None = None
     created_at: datetime | None = None
@@ -202,7 +229,7 @@ class TaskInfo:
     @functools.cached_property
     def param(self) -> Any:
         """The original createTask body, decoded from ``param`` on first access (it can be long)."""
-        return _decode_json_text(self.raw.get("param"))
+        return _decode_param(self.raw.get("param"))
 
     @property
     def is_terminal(self) -> bool:
@@ -241,13 +268,16 @@ class TaskInfo:
             state=_state(get("state")),
             character_id=_character_id(result),
             result=result,
+            result_urls=_result_urls(result),
             fail_code=_opt_str(get("failCode")),
             fail_message=_opt_str(get("failMsg")),
             created_at=_timestamp(get("createTime")),
             updated_at=_timestamp(get("updateTime")),
             completed_at=_timestamp(get("completeTime")),
             progress=_opt_int(get("progress")),
-            credits_consumed=_opt_float(get("creditsConsumed")),
+            credits_consumed=_opt_float(
+                get("creditsConsumed") if get("creditsConsumed") is not None else get("consumeCredits")
+            ),
             cost_time=_opt_float(get("costTime")),
             raw=data,
         )

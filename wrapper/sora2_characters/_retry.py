@@ -11,6 +11,10 @@ Three kinds of request:
 ``UPLOAD`` (stream upload): idempotent because every attempt reuses the same unique path and name;
            retried like a query.
 
+A 429 whose message says the credits are insufficient (a sibling family of the live service uses
+code 429 for that) is an :class:`~sora2_characters.InsufficientCreditsError` and is never retried:
+an empty balance stays empty.
+
 Delays: exponential backoff from 0.5 s doubling to a cap of 8 s, with up to 25 % jitter taken off;
 a ``Retry-After`` header (seconds or an HTTP date, capped at 60 s) raises the delay to at least its
 value.
@@ -22,7 +26,13 @@ import enum
 import math
 from email.utils import parsedate_to_datetime
 
-from ._exceptions import APIConnectionError, APIError, MalformedResponseError, Sora2CharactersError
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    InsufficientCreditsError,
+    MalformedResponseError,
+    Sora2CharactersError,
+)
 
 __all__ = [
     "BACKOFF_CAP_S",
@@ -56,8 +66,10 @@ def should_retry(kind: RequestKind, error: Sora2CharactersError) -> bool:
     """Whether ``error`` from a request of ``kind`` may be retried (the attempt budget is checked apart)."""
     if isinstance(error, APIConnectionError):
         return kind is not RequestKind.CREATE or not error.request_sent
-    if not isinstance(error, APIError) or isinstance(error, MalformedResponseError):
-        return False
+    if not isinstance(error, APIError) or isinstance(
+        error, (MalformedResponseError, InsufficientCreditsError)
+    ):
+        return False  # an empty balance stays empty: a 429 that says so is not retried
     create = kind is RequestKind.CREATE
     if error.code is not None:
         return error.code in (_CREATE_CODES if create else _QUERY_CODES)

@@ -21,7 +21,7 @@ import attrs
 
 from ._exceptions import InvalidInputError
 from ._media import seekable
-from ._validation import MAX_VIDEO_BYTES, check_duration
+from ._validation import MAX_VIDEO_BYTES, check_duration, check_file_name
 
 __all__ = ["UPLOAD_PREFIX", "PreparedUpload", "prepare_upload"]
 
@@ -37,8 +37,6 @@ class PreparedUpload:
     upload_path: str
     file_name: str
     mime_type: str
-    size: int
-    duration: float | None
     _path: str | None = None
     _data: bytes | None = None
     _file: IO[bytes] | None = None
@@ -57,16 +55,6 @@ class PreparedUpload:
     def owns_stream(self) -> bool:
         """Whether :meth:`open` returns a stream the caller must close."""
         return self._file is None
-
-
-def _check_file_name(file_name: object) -> str:
-    if not isinstance(file_name, str) or not file_name.strip():
-        raise InvalidInputError("file_name", "must be a non-empty string")
-    if len(file_name) > 255:
-        raise InvalidInputError("file_name", "is longer than 255 characters")
-    if "/" in file_name or "\\" in file_name or any(ord(ch) < 32 for ch in file_name):
-        raise InvalidInputError("file_name", "must not contain slashes or control characters")
-    return file_name
 
 
 @attrs.frozen(slots=True)
@@ -153,7 +141,7 @@ def prepare_upload(
     from ._media import MIME_TYPES, inspect_video  # noqa: PLC0415 - keeps hachoir out of the import
 
     if file_name is not None:
-        _check_file_name(file_name)
+        check_file_name(file_name)
     resolved = _resolve(source)
     size = resolved.size
     if size > MAX_VIDEO_BYTES:
@@ -177,8 +165,6 @@ def prepare_upload(
         upload_path=f"{UPLOAD_PREFIX}/{uuid.uuid4().hex}",
         file_name=file_name,
         mime_type=info.mime_type or MIME_TYPES[container],
-        size=size,
-        duration=info.duration,
         path=resolved.path,
         data=resolved.data,
         file=resolved.file,
@@ -187,7 +173,7 @@ def prepare_upload(
 
 def _name_ok(name: str) -> bool:
     try:
-        _check_file_name(name)
+        check_file_name(name)
     except InvalidInputError:
         return False
     return True

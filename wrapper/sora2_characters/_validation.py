@@ -1,26 +1,46 @@
-"""Local validation, run before any request; every refusal is an :class:`InvalidInputError`.
+"""Every argument check, run before any request; every refusal is an :class:`InvalidInputError`.
 
-Limits come from the createTask spec: one absolute http(s) video URL, prompt and safety text of at
-most 5000 characters counted as code points (``len(str)``, as Prism and JSON Schema count them), and
-for uploads an mp4, webm or avi file (by content) of at most 10 MB (10 x 1024 x 1024 bytes) lasting 1
-to 4 seconds when the duration can be read.
+The message names the field and the limit. Limits come from the createTask spec: one absolute
+http(s) video URL, prompt and safety text of at most 5000 characters counted as code points
+(``len(str)``, as Prism and JSON Schema count them), and for uploads an mp4, webm or avi file (by
+content) of at most 10 MB (10 x 1024 x 1024 bytes) lasting 1 to 4 seconds when the duration can be
+read. The client's own settings (timeouts, waits, limits, the key) have bounds too, so a number such
+as ``1e300`` is refused here instead of overflowing a socket or a sleep later. Every string that goes
+on the wire must be encodable (no lone surrogates).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
+from typing import Final
 from urllib.parse import urlsplit
+
+import httpx
 
 from ._exceptions import InvalidInputError
 
 __all__ = [
+    "MAX_CONCURRENT_REQUESTS",
     "MAX_DURATION_S",
+    "MAX_MAX_WAIT_S",
+    "MAX_POLL_INTERVAL_S",
+    "MAX_RETRIES",
+    "MAX_TASKS_PER_SECOND",
     "MAX_TEXT_LENGTH",
+    "MAX_TIMEOUT_S",
     "MAX_VIDEO_BYTES",
     "MIN_DURATION_S",
+    "MIN_TASKS_PER_SECOND",
+    "check_api_key",
     "check_base_url",
+    "check_count",
     "check_duration",
+    "check_file_name",
+    "check_positive",
+    "check_task_id",
     "check_text",
+    "check_timeout",
     "check_url",
     "duration_in_range",
     "is_loopback_host",
@@ -33,6 +53,29 @@ MAX_DURATION_S = 4.0
 #: Container metadata rounds; a 4.00 s clip may read as 4.02 s.
 DURATION_TOLERANCE_S = 0.05
 _MAX_URL_LENGTH = 8192
+_MAX_TASK_ID_LENGTH: Final = 1024
+_MAX_FILE_NAME_LENGTH: Final = 255
+
+#: The longest a single request's timeout may be set to (one hour).
+MAX_TIMEOUT_S: Final = 3600.0
+#: The longest ``max_wait`` (seven days) and ``poll_interval`` (one hour) accepted.
+MAX_MAX_WAIT_S: Final = 7 * 24 * 3600.0
+MAX_POLL_INTERVAL_S: Final = 3600.0
+#: ``max_tasks_per_second`` from one task every 1000 s to 10,000 a second.
+MIN_TASKS_PER_SECOND: Final = 0.001
+MAX_TASKS_PER_SECOND: Final = 10_000.0
+MAX_RETRIES: Final = 20
+MAX_CONCURRENT_REQUESTS: Final = 10_000
+#: A connect phase never gets more than this of a number-of-seconds timeout.
+CONNECT_TIMEOUT_S: Final = 10.0
+
+
+def _check_encodable(field: str, value: str) -> None:
+    """Refuse a string that UTF-8 cannot carry (a lone surrogate)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(field, "contains unpaired surrogates, which cannot be sent") from exc
 
 
 def check_url(field: str, value: object) -> str:
@@ -43,6 +86,7 @@ def check_url(field: str, value: object) -> str:
         raise InvalidInputError(field, f"is longer than {_MAX_URL_LENGTH} characters")
     if value != value.strip() or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise InvalidInputError(field, "must not contain whitespace or control characters")
+    _check_encodable(field, value)
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -64,11 +108,84 @@ def check_text(field: str, value: object) -> str | None:
         raise InvalidInputError(field, f"must be a string, got {type(value).__name__}")
     if len(value) > MAX_TEXT_LENGTH:
         raise InvalidInputError(field, f"is {len(value)} characters long; the limit is {MAX_TEXT_LENGTH}")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidInputError(field, "contains unpaired surrogates, which JSON cannot carry") from exc
+    _check_encodable(field, value)
     return value
+
+
+def check_task_id(task_id: object) -> str:
+    """Return ``task_id`` if it is a non-empty, sendable string of at most 1024 characters."""
+    if not isinstance(task_id, str) or not task_id.strip():
+        raise InvalidInputError("task_id", "must be a non-empty string")
+    if len(task_id) > _MAX_TASK_ID_LENGTH:
+        raise InvalidInputError("task_id", f"is longer than {_MAX_TASK_ID_LENGTH} characters")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in task_id):
+        raise InvalidInputError("task_id", "must not contain control characters")
+    _check_encodable("task_id", task_id)
+    return task_id
+
+
+def check_file_name(file_name: object) -> str:
+    """Return ``file_name`` if it is a non-empty name of at most 255 characters, without slashes."""
+    if not isinstance(file_name, str) or not file_name.strip():
+        raise InvalidInputError("file_name", "must be a non-empty string")
+    if len(file_name) > _MAX_FILE_NAME_LENGTH:
+        raise InvalidInputError("file_name", f"is longer than {_MAX_FILE_NAME_LENGTH} characters")
+    if "/" in file_name or "\\" in file_name or any(ord(ch) < 32 or ord(ch) == 127 for ch in file_name):
+        raise InvalidInputError("file_name", "must not contain slashes or control characters")
+    _check_encodable("file_name", file_name)
+    return file_name
+
+
+def check_api_key(key: object, *, env_var: str) -> str:
+    """Return the key stripped; refuse a missing one (naming ``env_var``) or one a header cannot carry."""
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidInputError(
+            "api_key", f"no API key: pass api_key=... or set the {env_var} environment variable"
+        )
+    key = key.strip()
+    if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
+        raise InvalidInputError("api_key", "must be printable ASCII without whitespace (value not shown)")
+    return key
+
+
+def check_positive(field: str, value: object, *, limit: float, minimum: float | None = None) -> float:
+    """Return ``value`` as a float if it is a positive finite number from ``minimum`` to ``limit``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidInputError(field, f"must be a number, got {type(value).__name__}")
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not math.isfinite(number) or number <= 0:
+        raise InvalidInputError(field, f"must be a positive, finite number (at most {limit:g})")
+    if number > limit:
+        raise InvalidInputError(field, f"is {number:g}; the limit is {limit:g}")
+    if minimum is not None and number < minimum:
+        raise InvalidInputError(field, f"is {number:g}; the minimum is {minimum:g}")
+    return number
+
+
+def check_count(field: str, value: object, *, low: int, high: int) -> int:
+    """Return ``value`` if it is an int from ``low`` to ``high`` (never a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInputError(field, f"must be an int from {low} to {high}")
+    return value
+
+
+def check_timeout(field: str, value: object) -> httpx.Timeout:
+    """Return an ``httpx.Timeout`` of positive parts of at most an hour (a number caps connect at 10 s)."""
+    if isinstance(value, httpx.Timeout):
+        for part in (value.connect, value.read, value.write, value.pool):
+            if part is None:
+                raise InvalidInputError(
+                    field, "every part of the timeout must be a number of seconds, not None"
+                )
+            check_positive(field, part, limit=MAX_TIMEOUT_S)
+        return value
+    if value is None:
+        raise InvalidInputError(field, "must be a number of seconds or an httpx.Timeout (never None)")
+    seconds = check_positive(field, value, limit=MAX_TIMEOUT_S)
+    return httpx.Timeout(seconds, connect=min(seconds, CONNECT_TIMEOUT_S))
 
 
 def duration_in_range(duration: float) -> bool:
@@ -92,7 +209,7 @@ def check_duration(duration: float | None) -> None:
 
 def is_loopback_host(host: str) -> bool:
     """Whether ``host`` is ``localhost`` or a loopback address (127.0.0.0/8, ::1)."""
-    host = host.strip("[]").lower().rstrip(".")
+    host = host.strip("[]").lower()
     if host == "localhost":  # not "*.localhost": some resolvers send those names to DNS
         return True
     try:

@@ -69,8 +69,10 @@ from sora2_characters._fake.state import (
     Settings,
     TaskOverride,
     TaskRecord,
+    TaskSeed,
     TaskState,
     UploadedFile,
+    encode_param,
     task_durations_from,
 )
 
@@ -90,6 +92,10 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY = "test-key"
+DEFAULT_FAIL_CODE = "500"
+DEFAULT_FAIL_MSG = "internal error, please try again later"
+_SEED_STATES = ("waiting", "queuing", "generating", "success", "fail")
+_SEED_VIDEO_URL = "https://example.invalid/seeded-character.mp4"
 
 
 class FakeApikley:
@@ -148,7 +154,7 @@ class FakeApikley:
         self._keys = keys
         self._state = FakeState(
             Settings(
-                api_keys=frozenset(keys),
+                api_keys=keys,
                 accept_any_key=accept_any_key,
                 error_style=error_style,
                 time_scale=time_scale,
@@ -233,8 +239,36 @@ class FakeApikley:
 
     @property
     def api_key(self) -> str:
-        """The (first) accepted API key."""
+        """The key :meth:`client` sends: the first key given to the constructor.
+
+        It stays the same when :attr:`api_keys` changes, so a test can make it invalid.
+        """
         return self._keys[0]
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        """The accepted bearer keys; assign a key or a sequence of them to change it while running.
+
+        ``fake.api_keys = ()`` (with :attr:`accept_any_key` off) refuses every key: each call then
+        gets the 401 answer. Assign the old value back to accept them again.
+        """
+        return self._state.settings.api_keys
+
+    @api_keys.setter
+    def api_keys(self, value: str | Sequence[str]) -> None:
+        keys = (value,) if isinstance(value, str) else tuple(value)
+        if not all(isinstance(key, str) and key for key in keys):
+            raise ValueError("api_keys must be non-empty strings")
+        self._state.set_keys(tuple(dict.fromkeys(keys)), self._state.settings.accept_any_key)
+
+    @property
+    def accept_any_key(self) -> bool:
+        """Whether any non-empty bearer key is accepted; assign to change it while running."""
+        return self._state.settings.accept_any_key
+
+    @accept_any_key.setter
+    def accept_any_key(self, value: bool) -> None:
+        self._state.set_keys(self._state.settings.api_keys, bool(value))
 
     def client(self, **options: Any) -> Client:
         """Return a :class:`~sora2_characters.Client` bound to this fake (its key and both base URLs).
@@ -433,6 +467,91 @@ class FakeApikley:
                 return
             task = self._state.tasks[task_id]
             task.fail_code, task.fail_msg = fail_code, fail_msg
+
+    def seed_task(
+        self,
+        *,
+        task_id: str | None = None,
+        model: str = "sora-2-characters",
+        state: TaskState = "success",
+        character_id: str | None = None,
+        fail_code: str | None = None,
+        fail_msg: str | None = None,
+        param: str | Mapping[str, Any] | None = None,
+    ) -> str:
+        """Make the fake hold a task in ``state`` and return its id; it costs no credits.
+
+        ``task_id`` is used exactly when given (any non-empty string; an existing task with that id
+        is replaced), else a fresh id is made. ``model`` may be any model name, e.g. a
+        ``sora-2-text-to-video`` task as the origin of another task. ``"success"`` gets a
+        ``resultJson`` with ``character_id`` (given or made); ``"fail"`` gets ``fail_code`` and
+        ``fail_msg`` (default ``"500"`` and ``"internal error, please try again later"``). A running
+        state (``waiting``, ``queuing``, ``generating``) stays as it is, whatever the clock does,
+        until :meth:`finish_task`. ``param`` is the task's request: a body (encoded as the service
+        does) or the ``param`` string itself; by default a plausible createTask body for ``model``.
+        Seeded tasks never call back.
+
+        >>> task_id = fake.seed_task(task_id="t-1", state="generating")  # doctest: +SKIP
+        >>> fake.finish_task("t-1", state="fail", fail_code="422")  # doctest: +SKIP
+        """
+        _check_choice("state", state, _SEED_STATES)
+        if task_id is not None and (not isinstance(task_id, str) or not task_id):
+            raise ValueError("task_id must be a non-empty string (or None for a fresh id)")
+        if not isinstance(model, str) or not model:
+            raise ValueError("model must be a non-empty model name")
+        body: dict[str, Any]
+        if param is None:
+            body = {"model": model, "input": {"character_file_url": [_SEED_VIDEO_URL]}}
+            param_text = encode_param(body)
+        elif isinstance(param, str):
+            param_text = param
+            body = {}
+        else:
+            body = dict(param)
+            param_text = encode_param(body)
+        seed = TaskSeed(
+            task_id=task_id,
+            model=model,
+            state=state,
+            character_id=character_id,
+            fail_code=DEFAULT_FAIL_CODE if fail_code is None else fail_code,
+            fail_msg=DEFAULT_FAIL_MSG if fail_msg is None else fail_msg,
+            body=body,
+            param=param_text,
+        )
+        return self._state.seed_task(seed).task_id
+
+    def finish_task(
+        self,
+        task_id: str,
+        *,
+        state: TaskState = "success",
+        character_id: str | None = None,
+        fail_code: str | None = None,
+        fail_msg: str | None = None,
+    ) -> None:
+        """End ``task_id``'s task now in ``state`` (``"success"`` or ``"fail"``).
+
+        Meant for a running task from :meth:`seed_task`; it works on any task (a created one ends
+        at once, and calls back if it has a ``callBackUrl``). ``character_id`` replaces the result's
+        id; ``fail_code``/``fail_msg`` default as in :meth:`seed_task`. ``KeyError`` when the fake
+        holds no such task.
+        """
+        _check_choice("state", state, ("success", "fail"))
+        try:
+            self._state.finish_task(
+                task_id,
+                state,
+                character_id=character_id,
+                fail_code=DEFAULT_FAIL_CODE if fail_code is None else fail_code,
+                fail_msg=DEFAULT_FAIL_MSG if fail_msg is None else fail_msg,
+            )
+        except KeyError:
+            raise KeyError(f"the fake holds no task {task_id!r}") from None
+
+    def remove_task(self, task_id: str) -> None:
+        """Forget ``task_id``'s task, so recordInfo answers as for an unknown id; no error when absent."""
+        self._state.remove_task(task_id)
 
     def override_task(
         self,

@@ -120,12 +120,21 @@ def _task_id_of(payload: Mapping[str, Any]) -> str:
 
 
 def _secret_bytes(secret: str | bytes) -> bytes:
+    """Return the HMAC key: a str secret as UTF-8, undecodable bytes restored (``surrogateescape``).
+
+    A secret read from ``os.environ`` carries the bytes it could not decode as lone surrogates
+    U+DC80-U+DCFF; encoding them back gives the bytes the sender holds, so ``sign`` and
+    ``verify_signature`` agree whether the secret comes as that str or as the raw bytes. Any other
+    lone surrogate stands for no byte at all: the secret is refused before any header is read.
+    """
     if isinstance(secret, str):
         try:
-            # surrogateescape: a secret read from os.environ may carry undecodable bytes as surrogates.
             secret = secret.encode("utf-8", "surrogateescape")
         except UnicodeEncodeError as exc:
-            raise WebhookVerificationError("the webhook secret cannot be encoded as UTF-8") from exc
+            raise WebhookVerificationError(
+                "the webhook secret holds a lone surrogate that stands for no byte "
+                "(only U+DC80-U+DCFF, undecodable bytes from os.environ, do): pass the secret as bytes"
+            ) from exc
     if not isinstance(secret, bytes) or not secret:
         raise WebhookVerificationError("the webhook secret must be a non-empty str or bytes")
     return secret
@@ -177,6 +186,10 @@ def verify_signature(
     when a header is missing, the timestamp is stale or unreadable, or the signature does not match;
     :class:`~sora2_characters.MalformedResponseError` when the body is not a JSON object. With a
     ``replay_cache``, a signature already accepted within the window is refused as a replay.
+
+    A str ``secret`` is encoded as UTF-8 with ``surrogateescape``, so a secret read from ``os.environ``
+    verifies as read (its undecodable bytes included); one holding any other lone surrogate is refused
+    before the headers are looked at.
     """
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
         raise WebhookVerificationError("tolerance must be a non-negative number of seconds")

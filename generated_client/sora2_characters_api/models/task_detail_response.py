@@ -96,9 +96,9 @@ class TaskDetailResponse:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_1 = TaskRecord.from_dict(data)
+                data_type_0 = TaskRecord.from_dict(data)
 
-                return data_type_1
+                return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | TaskRecord | Unset, data)

@@ -18,7 +18,7 @@ class UploadErrorResponse:
         success (bool | None | Unset):
         code (int | None | Unset):
         msg (None | str | Unset):
-        data (Any | Unset): Any JSON value
+        data (Any | Unset): Absent or null on errors
     """
 
     success: bool | None | Unset = UNSET

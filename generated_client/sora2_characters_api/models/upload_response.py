@@ -115,9 +115,9 @@ class UploadResponse:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                data_type_1 = UploadedFile.from_dict(data)
+                data_type_0 = UploadedFile.from_dict(data)
 
-                return data_type_1
+                return data_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
             return cast(None | Unset | UploadedFile, data)

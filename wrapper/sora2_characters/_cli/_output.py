@@ -74,6 +74,7 @@ def error_payload(error: BaseException, *, task_id: str | None = None) -> dict[s
     payload: dict[str, Any] = {"error": body}
     if isinstance(error, TaskFailedError):
         body["fail_code"] = error.fail_code
+        body["transient"] = error.transient
         payload["task_id"] = error.task_id
         payload["state"] = "fail"
     elif isinstance(error, WaitTimeoutError):

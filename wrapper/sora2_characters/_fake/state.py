@@ -54,7 +54,7 @@ def task_durations_from(
 class Settings:
     """The fake's behaviour, changeable while it runs (the public class exposes each one)."""
 
-    api_keys: frozenset[str]
+    api_keys: tuple[str, ...]
     accept_any_key: bool
     error_style: ErrorStyle
     time_scale: float
@@ -148,6 +148,8 @@ class TaskRecord:
     character_id: str
     fail_code: str | None = None
     fail_msg: str | None = None
+    model: str = MODEL
+    pinned: TaskState | None = None
     callback_done: bool = field(default=False, repr=False)
     overrides: list[TaskOverride] = field(default_factory=list, repr=False)
 
@@ -173,6 +175,11 @@ class TaskRecord:
 
     def _position(self, now: float) -> tuple[TaskState, float, float]:
         """(state, fake seconds when it was entered, fraction of generating done)."""
+        if self.pinned in PHASES:  # a seeded running task stays put until finish_task
+            start = sum(self.durations[phase] for phase in PHASES[: PHASES.index(self.pinned)])
+            return self.pinned, start, 0.0
+        if self.pinned is not None:
+            return self.pinned, self.total_duration, 1.0
         elapsed = self.fake_elapsed(now)
         start = 0.0
         for phase in PHASES:
@@ -202,7 +209,7 @@ class TaskRecord:
         failed = state == "fail"
         return {
             "taskId": self.task_id,
-            "model": MODEL,
+            "model": self.model,
             "state": state,
             "param": self.param,
             "resultJson": json.dumps({"character_id": self.character_id}) if state == "success" else None,
@@ -236,6 +243,30 @@ class TaskOverride:
         if self.times is not None:
             self.times -= 1
         return {**data, **self.fields}
+
+
+def new_character_id() -> str:
+    """Return a fresh, unique-looking ``character_id``."""
+    return f"char_{secrets.token_hex(8)}"
+
+
+def encode_param(body: Mapping[str, Any]) -> str:
+    """Encode a request body as a task's ``param`` string (compact JSON, as the service stores it)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class TaskSeed:
+    """What ``fake.seed_task`` asks for: a task held in ``state``, outside any schedule."""
+
+    task_id: str | None
+    model: str
+    state: TaskState
+    character_id: str | None
+    fail_code: str
+    fail_msg: str
+    body: dict[str, Any]
+    param: str
 
 
 @dataclass(frozen=True)
@@ -295,6 +326,73 @@ class FakeState:
                 stamp += 1
             return f"task_{MODEL}_{stamp}"
 
+    def seed_task(self, seed: TaskSeed) -> TaskRecord:
+        """Hold a task exactly as ``seed`` describes (no schedule to follow, no credits debited).
+
+        A finished seed is dated as if it ran its phases and ended now; a running one stays in its
+        state (``pinned``) until :meth:`finish_task`. An existing task with the same id is replaced.
+        """
+        with self.lock:
+            durations = dict(self.settings.task_durations)
+            total = sum(durations.values())
+            finished = seed.state in ("success", "fail")
+            now = self.now()
+            task = TaskRecord(
+                task_id=seed.task_id or self.new_task_id(),
+                body=seed.body,
+                param=seed.param,
+                created_at=now - (total * self.settings.time_scale if finished else 0.0),
+                time_scale=self.settings.time_scale,
+                durations=durations,
+                callback_url=None,
+                credits=0.0,
+                character_id=seed.character_id or new_character_id(),
+                fail_code=seed.fail_code if seed.state == "fail" else None,
+                fail_msg=seed.fail_msg if seed.state == "fail" else None,
+                model=seed.model,
+                pinned=seed.state,
+            )
+            self.tasks[task.task_id] = task
+        self.wakeup()
+        return task
+
+    def finish_task(
+        self,
+        task_id: str,
+        state: TaskState,
+        *,
+        character_id: str | None,
+        fail_code: str,
+        fail_msg: str,
+    ) -> TaskRecord:
+        """End ``task_id``'s task in ``state`` now (``KeyError`` when there is none).
+
+        Its generating phase is stretched or cut so the task ends at the current clock value, so
+        ``costTime`` and ``completeTime`` stay consistent with ``createTime``.
+        """
+        with self.lock:
+            task = self.tasks[task_id]
+            before = sum(task.durations[phase] for phase in ("waiting", "queuing"))
+            elapsed = task.fake_elapsed(self.now())
+            task.durations["generating"] = max(0.0, elapsed - before)
+            task.pinned = state
+            if character_id is not None:
+                task.character_id = character_id
+            task.fail_code, task.fail_msg = (fail_code, fail_msg) if state == "fail" else (None, None)
+        self.wakeup()
+        return task
+
+    def remove_task(self, task_id: str) -> None:
+        """Forget ``task_id``'s task; nothing happens when there is none."""
+        with self.lock:
+            self.tasks.pop(task_id, None)
+
+    def set_keys(self, api_keys: tuple[str, ...], accept_any_key: bool) -> None:
+        """Replace which bearer keys are accepted (an empty tuple with ``accept_any_key`` off: none)."""
+        with self.lock:
+            self.settings.api_keys = api_keys
+            self.settings.accept_any_key = accept_any_key
+
     def create_task(self, body: dict[str, Any], failure: PlannedFailure | None) -> TaskRecord | None:
         """Create (and bill) a task for the createTask ``body``; ``failure`` fixes how it ends.
 
@@ -309,13 +407,13 @@ class FakeState:
             task = TaskRecord(
                 task_id=self.new_task_id(),
                 body=body,
-                param=json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+                param=encode_param(body),
                 created_at=self.now(),
                 time_scale=self.settings.time_scale,
                 durations=dict(self.settings.task_durations),
                 callback_url=body.get("callBackUrl"),
                 credits=self.settings.credits_per_task,
-                character_id=f"char_{secrets.token_hex(8)}",
+                character_id=new_character_id(),
                 fail_code=None if failure is None else failure.fail_code,
                 fail_msg=None if failure is None else failure.fail_msg,
                 overrides=self.planned_overrides,

@@ -1,33 +1,56 @@
-"""Helpers of the fault matrix and the security checks: a canary key, a virtual clock, leak capture.
+"""The one support module of the suite: constants, a fake clock, respx envelopes, clients, leak capture.
 
-The matrix runs real clients over real loopback sockets against :class:`FakeApikley`; only time is
-virtual (the clients sleep on :class:`VirtualTime`, so backoff and ``Retry-After`` never wait).
+* :class:`FakeTime`: a monotonic clock that moves only when the code under test sleeps.
+* ``envelope``/``ok``/``error``/``task`` and :func:`make_client`: the client's respx tests.
+* :data:`CANARY`, :class:`LeakWatch`, :data:`TALLY`: the fault matrix and the key-leak checks.
+* :class:`CallbackReceiver`: a loopback server that records the callbacks it gets.
+* :func:`run_cli`: the command line, in process, with its exit code and output.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+import httpx
+from hypothesis import strategies as st
+
+from sora2_characters import AsyncClient, Client
 from sora2_characters.testing import FakeApikley
 
-#: The key every matrix case uses; it must never show up in anything printed or logged.
-CANARY = "sk-CANARY-7f3a9c-never-print"
-#: A remote video URL: the fake accepts it without fetching (``remote_videos="accept"``).
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+VIDEO_MP4 = ROOT / "examples" / "character.mp4"
+OPENAPI = ROOT / "openapi"
+STRICT_BUNDLE = OPENAPI / "bundled" / "apikley.json"
+BASE = "https://api.apikley.ru"
+UPLOAD_BASE = "https://api.apikley.ru/file-upload"
+CREATE_URL = f"{BASE}/api/v1/jobs/createTask"
+QUERY_URL = f"{BASE}/api/v1/jobs/recordInfo"
+CREDITS_URL = f"{BASE}/api/v1/chat/credit"
+UPLOAD_URL = f"{UPLOAD_BASE}/api/file-stream-upload"
+KEY = "sk-test-DO-NOT-LEAK-1234567890"
 VIDEO_URL = "https://files.example.com/character.mp4"
-#: Loggers searched for the canary: the library, its HTTP stack, and the fake's server.
-WATCHED_LOGGERS = ("sora2_characters", "httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access")
+#: The fake's jobs API paths, for driving it with plain httpx.
+CREATE = "/api/v1/jobs/createTask"
+RECORD = "/api/v1/jobs/recordInfo"
 
 
-class VirtualTime:
-    """A monotonic clock that moves only when the code under test sleeps (it never really sleeps)."""
+class FakeTime:
+    """A monotonic clock that moves only when the code under test sleeps (it never really sleeps).
+
+    ``clock``, ``sleep`` and ``async_sleep`` are what a client takes as ``clock=`` and ``sleep=``;
+    ``sleeps`` lists every sleep asked for. Safe to share between threads.
+    """
 
     def __init__(self, start: float = 1000.0) -> None:
         self.now = start
@@ -35,17 +58,88 @@ class VirtualTime:
         self._lock = threading.Lock()
 
     def clock(self) -> float:
+        """The current virtual time."""
         with self._lock:
             return self.now
 
     def sleep(self, seconds: float) -> None:
+        """Record the sleep and move the clock on, at once."""
         assert seconds >= 0, seconds
         with self._lock:
             self.sleeps.append(seconds)
             self.now += seconds
 
     async def async_sleep(self, seconds: float) -> None:
+        """:meth:`sleep` for an async client."""
         self.sleep(seconds)
+
+
+def envelope(data: Any = None, *, code: int = 200, msg: str = "success") -> dict[str, Any]:
+    return {"code": code, "msg": msg, "data": data}
+
+
+def ok(data: Any, status: int = 200) -> httpx.Response:
+    return httpx.Response(status, json=envelope(data))
+
+
+def error(
+    code: int, *, status: int = 200, msg: str = "nope", headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return httpx.Response(status, json=envelope(None, code=code, msg=msg), headers=headers)
+
+
+def task(state: str, task_id: str = "task_1", **extra: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "taskId": task_id,
+        "model": "sora-2-characters",
+        "state": state,
+        "param": json.dumps({"model": "sora-2-characters", "input": {"character_file_url": [VIDEO_URL]}}),
+        "resultJson": json.dumps({"character_id": "char_1"}) if state == "success" else "",
+        "failCode": "",
+        "failMsg": "",
+        "createTime": 1765174270120,
+        "updateTime": 1765174285120,
+    }
+    record.update(extra)
+    return record
+
+
+_MADE: list[Client] = []
+
+
+def make_client(fake: FakeTime | None = None, **kwargs: Any) -> Client:
+    """A client on a fake clock; closed after the test by ``conftest``'s ``_close_made_clients``."""
+    fake = fake or FakeTime()
+    kwargs.setdefault("rng", random.Random(7))
+    client = Client(KEY, sleep=fake.sleep, clock=fake.clock, **kwargs)
+    _MADE.append(client)
+    return client
+
+
+def made_client_count() -> int:
+    """How many clients :func:`make_client` has made and not yet closed through this module."""
+    return len(_MADE)
+
+
+def close_clients_made_since(count: int) -> None:
+    """Close the clients :func:`make_client` made after ``count`` (closing twice is harmless)."""
+    made = _MADE[count:]
+    del _MADE[count:]
+    for client in made:
+        client.close()
+
+
+def make_async_client(fake: FakeTime | None = None, **kwargs: Any) -> AsyncClient:
+    """An async client on a fake clock; closing needs its loop, so use it as ``async with``."""
+    fake = fake or FakeTime()
+    kwargs.setdefault("rng", random.Random(7))
+    return AsyncClient(KEY, sleep=fake.async_sleep, clock=fake.clock, **kwargs)
+
+
+#: The key every matrix case uses; it must never show up in anything printed or logged.
+CANARY = "sk-CANARY-7f3a9c-never-print"
+#: Loggers searched for the canary: the library, its HTTP stack, and the fake's server.
+WATCHED_LOGGERS = ("sora2_characters", "httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 # ---- the summary ---------------------------------------------------------------------------------
@@ -196,12 +290,14 @@ class CallbackReceiver:
     """A tiny HTTP server on loopback that records every POST and hands it to ``handler``.
 
     ``handler(headers, body)`` returns the HTTP status to answer (200 answers the documented
-    ``{"code": 200, "msg": "success"}``).
+    ``{"code": 200, "msg": "success"}``); without a handler every POST gets ``status``.
     """
 
-    def __init__(self, handler: Callable[[dict[str, str], bytes], int]) -> None:
+    def __init__(
+        self, handler: Callable[[dict[str, str], bytes], int] | None = None, *, status: int = 200
+    ) -> None:
         self.deliveries: list[Delivery] = []
-        self.handler = handler
+        self.handler = handler or (lambda _headers, _body: status)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -239,3 +335,72 @@ class CallbackReceiver:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5.0)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+task_keys = st.sampled_from(
+    [
+        "taskId",
+        "task_id",
+        "model",
+        "state",
+        "param",
+        "resultJson",
+        "failCode",
+        "failMsg",
+        "costTime",
+        "completeTime",
+        "createTime",
+        "updateTime",
+        "progress",
+        "creditsConsumed",
+        "downloadUrl",
+        "fileName",
+        "fileSize",
+        "uploadedAt",
+        "mimeType",
+        "character_id",
+    ]
+)
+
+records = st.dictionaries(
+    task_keys, json_values | st.sampled_from(["success", "fail", "", "{}", '{"character_id": 1}'])
+)
+
+
+def auth(fake: FakeApikley) -> dict[str, str]:
+    return {"Authorization": f"Bearer {fake.api_key}"}
+
+
+def upload(http: httpx.Client, fake: FakeApikley, path: Path, upload_path: str = "tests/clips") -> str:
+    response = http.post(
+        f"{fake.upload_base_url}/api/file-stream-upload",
+        files={"file": (path.name, path.read_bytes(), "application/octet-stream")},
+        data={"uploadPath": upload_path},
+    )
+    assert response.status_code == 200, response.text
+    url: str = response.json()["data"]["downloadUrl"]
+    return url
+
+
+def create(http: httpx.Client, video_url: str, **extra: Any) -> str:
+    body = {"model": "sora-2-characters", "input": {"character_file_url": [video_url]}, **extra}
+    response = http.post(CREATE, json=body)
+    payload = response.json()
+    assert payload["code"] == 200, payload
+    task_id: str = payload["data"]["taskId"]
+    return task_id
+
+
+def record(http: httpx.Client, task_id: str) -> dict[str, Any]:
+    payload: dict[str, Any] = http.get(RECORD, params={"taskId": task_id}).json()
+    assert payload["code"] == 200, payload
+    data: dict[str, Any] = payload["data"]
+    return data

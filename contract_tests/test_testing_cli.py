@@ -1,4 +1,4 @@
-"""``python -m sora2_characters.testing`` and the reusable ``serve``/``main`` functions."""
+"""``python -m sora2_characters.testing``: the fake's own command line and the reusable ``serve``/``main``."""
 
 from __future__ import annotations
 

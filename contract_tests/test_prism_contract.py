@@ -99,7 +99,7 @@ def test_create_character_and_wait_completes(client: Client) -> None:
 
 
 def test_upload_and_credits_follow_the_spec(client: Client) -> None:
-    from contract_tests.client_support import VIDEO_MP4
+    from contract_tests.support import VIDEO_MP4
 
     uploaded = client.upload_video(VIDEO_MP4)
     assert uploaded.download_url.startswith("https://")

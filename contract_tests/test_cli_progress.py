@@ -1,27 +1,17 @@
-"""In-process tests of the CLI's pieces: the exit-code table, redaction, JSON errors and progress."""
+"""``sora2_characters._cli._progress``: the plain one-line-per-state reporter and the live rich display."""
 
 from __future__ import annotations
 
 import io
-import json
 import re
 
 import pytest
 
 from sora2_characters import (
-    APIConnectionError,
-    APITimeoutError,
-    InvalidInputError,
-    NotFoundError,
-    RateLimitError,
-    Sora2CharactersError,
-    TaskFailedError,
     TaskInfo,
     TaskState,
-    WaitTimeoutError,
 )
-from sora2_characters._cli._exits import EXIT_CODES, exit_code_for, exit_code_markdown
-from sora2_characters._cli._output import Output, Redactor, error_payload
+from sora2_characters._cli._output import Output, Redactor
 from sora2_characters._cli._progress import PlainProgress, RichProgress, make_reporter
 
 TASK = "task_sora-2-characters_1"
@@ -34,57 +24,6 @@ class Terminal(io.StringIO):
 
 def info(state: str, progress: int | None = None) -> TaskInfo:
     return TaskInfo(task_id=TASK, model="sora-2-characters", state=TaskState(state), progress=progress)
-
-
-def test_most_specific_class_wins() -> None:
-    assert exit_code_for(APITimeoutError("slow")) == 12
-    assert exit_code_for(APIConnectionError("refused")) == 9
-    assert exit_code_for(NotFoundError("gone", code=404)) == 5
-    assert exit_code_for(RateLimitError("slow down", code=429)) == 6
-    assert exit_code_for(InvalidInputError("source", "too long")) == 2
-    assert exit_code_for(TaskFailedError(info("fail"))) == 10
-    assert exit_code_for(WaitTimeoutError(TASK, TaskState.QUEUING, 1.0)) == 11
-    assert exit_code_for(KeyboardInterrupt()) == 130
-    assert exit_code_for(Sora2CharactersError("other")) == 1
-    assert exit_code_for(RuntimeError("bug")) == 1
-
-
-def test_every_class_is_reachable_in_table_order() -> None:
-    # No class is shadowed by an earlier, more general one.
-    for index, (cls, _code, _meaning) in enumerate(EXIT_CODES):
-        assert not any(issubclass(cls, earlier) for earlier, _c, _m in EXIT_CODES[:index])
-
-
-def test_markdown_table_lists_every_code() -> None:
-    table = exit_code_markdown()
-    for cls, code, _meaning in EXIT_CODES:
-        assert f"| {code} | `{cls.__name__}` |" in table
-    assert "| 130 | `KeyboardInterrupt` |" in table
-
-
-def test_redactor_masks_every_registered_secret() -> None:
-    redact = Redactor(["sk-SECRET-canary-123", None, " sk-other-key ", "ab"])
-    assert redact("key sk-SECRET-canary-123 and sk-other-key") == "key *** and ***"
-    assert redact("ab stays: too short to be a key") == "ab stays: too short to be a key"
-
-
-def test_output_writes_one_redacted_json_object() -> None:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    output = Output(Redactor(["sk-secret-1"]), json_mode=True, stdout=stdout, stderr=stderr)
-    output.error(RateLimitError("key sk-secret-1 is over", code=429, http_status=429), task_id=TASK)
-    assert json.loads(stdout.getvalue()) == {
-        "error": {"type": "RateLimitError", "code": 429, "message": "key *** is over", "http_status": 429},
-        "task_id": TASK,
-    }
-    with pytest.raises(RuntimeError):
-        output.result({"again": True})
-
-
-def test_error_payload_of_a_wait_timeout_keeps_the_last_state() -> None:
-    payload = error_payload(WaitTimeoutError(TASK, TaskState.GENERATING, 5.0))
-    assert payload["task_id"] == TASK
-    assert payload["state"] == "generating"
-    assert payload["error"]["code"] is None
 
 
 def test_plain_progress_prints_one_line_per_state() -> None:

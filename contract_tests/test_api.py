@@ -1,4 +1,5 @@
-"""Every documented code in both of its forms, unknown codes, malformed bodies, transport errors."""
+"""``sora2_characters._api``: requests built, envelopes decoded; every documented code in both forms,
+unknown codes, malformed bodies, long messages, and arbitrary bodies raising only our errors."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sora2_characters as sc
-from contract_tests.client_support import (
+from contract_tests.support import (
     CREATE_URL,
     CREDITS_URL,
-    KEY,
     QUERY_URL,
     VIDEO_URL,
     error,
+    json_values,
     make_client,
+    ok,
+    records,
     task,
 )
 from sora2_characters import Client
@@ -157,38 +160,6 @@ def test_malformed_task_query_bodies(body: bytes) -> None:
     assert route.call_count == 1  # a malformed 200 is not retried
 
 
-def test_task_query_wrong_field_types_are_tolerated() -> None:
-    record = {
-        "taskId": "t",
-        "state": 42,
-        "resultJson": "{not json",
-        "failCode": 422,
-        "failMsg": None,
-        "createTime": "soon",
-        "updateTime": 10**400,
-        "progress": "50",
-        "creditsConsumed": [],
-        "param": {"already": "decoded"},
-    }
-    with respx.mock:
-        respx.get(QUERY_URL).mock(
-            return_value=httpx.Response(
-                200, content=json.dumps(record).join(['{"code": 200, "msg": "ok", "data": ', "}"])
-            )
-        )
-        info = make_client().get_task("t")
-    assert info.state.value == "42"
-    assert not info.state.is_known
-    assert not info.state.is_terminal
-    assert info.character_id is None
-    assert info.fail_code == "422"
-    assert info.created_at is None
-    assert info.updated_at is None
-    assert info.progress == 50
-    assert info.credits_consumed is None
-    assert info.param == {"already": "decoded"}
-
-
 def test_message_falls_back_to_message_key() -> None:
     with respx.mock:
         respx.get(CREDITS_URL).mock(return_value=httpx.Response(200, json={"code": 402, "message": "broke"}))
@@ -204,32 +175,6 @@ def test_code_given_as_a_string_is_read() -> None:
             make_client().get_credits()
 
 
-@pytest.mark.parametrize(
-    ("exc", "cls", "sent"),
-    [
-        (httpx.ConnectError("refused"), sc.APIConnectionError, False),
-        (httpx.ConnectTimeout("slow"), sc.APITimeoutError, False),
-        (httpx.PoolTimeout("pool"), sc.APITimeoutError, False),
-        (httpx.ReadTimeout("read"), sc.APITimeoutError, True),
-        (httpx.WriteTimeout("write"), sc.APITimeoutError, True),
-        (httpx.ReadError("reset"), sc.APIConnectionError, True),
-        (httpx.WriteError("broken pipe"), sc.APIConnectionError, True),
-        (httpx.RemoteProtocolError("eof"), sc.APIConnectionError, True),
-    ],
-)
-def test_transport_errors_are_translated_and_chained(
-    exc: Exception, cls: type[Exception], sent: bool
-) -> None:
-    with respx.mock:
-        respx.get(CREDITS_URL).mock(side_effect=exc)
-        with pytest.raises(cls) as caught:
-            make_client(max_retries=0).get_credits()
-    assert type(caught.value) is cls
-    assert caught.value.__cause__ is exc
-    assert isinstance(caught.value, sc.APIConnectionError)
-    assert caught.value.request_sent is sent
-
-
 def test_decoding_error_is_malformed() -> None:
     with respx.mock:
         respx.get(CREDITS_URL).mock(
@@ -241,72 +186,8 @@ def test_decoding_error_is_malformed() -> None:
             make_client(max_retries=0).get_credits()
 
 
-def test_the_key_never_appears_in_errors() -> None:
-    with respx.mock:
-        respx.get(CREDITS_URL).mock(side_effect=httpx.ConnectError("refused"))
-        respx.post(CREATE_URL).mock(return_value=error(401, msg="You do not have access permissions"))
-        client = make_client(max_retries=0)
-        for call in (client.get_credits, lambda: client.create_character(VIDEO_URL)):
-            with pytest.raises(sc.Sora2CharactersError) as caught:
-                call()
-            text = f"{caught.value!s} {caught.value!r} {caught.getrepr(showlocals=True)}"
-            assert KEY not in text
-
-
-def test_task_failed_and_wait_timeout_stand_apart() -> None:
-    info = TaskInfo.from_data(task("fail", failCode="500", failMsg="internal error"))
-    failed = sc.TaskFailedError(info)
-    assert not isinstance(failed, sc.APIError)
-    assert (failed.task_id, failed.fail_code, failed.fail_message, failed.task) == (
-        "task_1",
-        "500",
-        "internal error",
-        info,
-    )
-    timeout = sc.WaitTimeoutError("task_1", sc.TaskState.GENERATING, 5.0)
-    assert not isinstance(timeout, sc.APIError)
-    assert timeout.last_state is sc.TaskState.GENERATING
-    assert "generating" in str(timeout)
-    assert issubclass(sc.InvalidInputError, ValueError)
-    assert issubclass(sc.APITimeoutError, sc.APIConnectionError)
-
-
 # -- properties: arbitrary bodies raise only our errors ---------------------------------------------
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
-    ),
-    max_leaves=20,
-)
-task_keys = st.sampled_from(
-    [
-        "taskId",
-        "task_id",
-        "model",
-        "state",
-        "param",
-        "resultJson",
-        "failCode",
-        "failMsg",
-        "costTime",
-        "completeTime",
-        "createTime",
-        "updateTime",
-        "progress",
-        "creditsConsumed",
-        "downloadUrl",
-        "fileName",
-        "fileSize",
-        "uploadedAt",
-        "mimeType",
-        "character_id",
-    ]
-)
-records = st.dictionaries(
-    task_keys, json_values | st.sampled_from(["success", "fail", "", "{}", '{"character_id": 1}'])
-)
 envelopes = st.fixed_dictionaries(
     {},
     optional={
@@ -343,22 +224,6 @@ def test_arbitrary_bytes_raise_only_our_errors(content: bytes, status: int) -> N
     _decode_all(status, content)
 
 
-@settings(max_examples=150, deadline=None)
-@given(record=records)
-def test_arbitrary_task_records_decode_or_raise_malformed(record: dict[str, Any]) -> None:
-    try:
-        info = TaskInfo.from_data(record)
-    except sc.MalformedResponseError:
-        task_id = record.get("taskId", record.get("task_id"))
-        assert "state" not in record or (
-            not (isinstance(task_id, str) and task_id) and type(task_id) is not int
-        )
-        return
-    assert isinstance(info.state, sc.TaskState)
-    assert info.character_id is None or isinstance(info.character_id, str)
-    assert info.raw is record
-
-
 @pytest.fixture(scope="module")
 def shared_client() -> Iterator[Client]:
     """One client for every hypothesis example (module scope: hypothesis refuses per-test fixtures)."""
@@ -374,3 +239,55 @@ def test_arbitrary_bodies_through_the_client(shared_client: Client, body: dict[s
         client = shared_client
         with contextlib.suppress(sc.Sora2CharactersError):
             client.get_task("t")
+
+
+@pytest.mark.parametrize("task_id", ["a b", "é/ü?&x=1#frag", "task\u200b_1", "t+1%20"])
+def test_task_ids_are_url_encoded(task_id: str) -> None:
+    with respx.mock:
+        route = respx.get(QUERY_URL).mock(return_value=ok(task("waiting", task_id=task_id)))
+        info = make_client().get_task(task_id)
+    request = route.calls[0].request
+    assert request.url.path == "/api/v1/jobs/recordInfo"
+    assert request.url.params["taskId"] == task_id
+    assert info.task_id == task_id
+
+
+@pytest.mark.parametrize("code", ["200", 200.0, " 200"])
+def test_success_code_as_a_string_or_float(code: Any) -> None:
+    body = {"code": code, "msg": "success", "data": {"taskId": "task_s"}}
+    with respx.mock:
+        respx.post(CREATE_URL).mock(return_value=httpx.Response(200, json=body))
+        if code == " 200":  # not a number as JSON sends it: not the envelope
+            with pytest.raises(sc.MalformedResponseError):
+                make_client().create_character(VIDEO_URL)
+        else:
+            assert make_client().create_character(VIDEO_URL).task_id == "task_s"
+
+
+def test_msg_wins_over_message_and_empty_msg_falls_back() -> None:
+    with respx.mock:
+        respx.get(CREDITS_URL).mock(
+            side_effect=[
+                httpx.Response(200, json={"code": 402, "msg": "from msg", "message": "from message"}),
+                httpx.Response(200, json={"code": 402, "msg": "", "message": "from message"}),
+                httpx.Response(200, json={"code": 402}),
+            ]
+        )
+        client = make_client()
+        messages = []
+        for _ in range(3):
+            with pytest.raises(sc.InsufficientCreditsError) as caught:
+                client.get_credits()
+            messages.append(caught.value.message)
+    assert messages[:2] == ["from msg", "from message"]
+    assert "402" in messages[2]
+
+
+def test_a_huge_body_gives_a_bounded_message() -> None:
+    page = "x" * 2_000_000
+    with respx.mock:
+        respx.get(CREDITS_URL).mock(return_value=httpx.Response(200, json={"code": 505, "msg": page}))
+        with pytest.raises(sc.FeatureDisabledError) as caught:
+            make_client().get_credits()
+    assert len(str(caught.value)) < 1200
+    assert "2000000 characters" in caught.value.message

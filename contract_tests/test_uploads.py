@@ -1,4 +1,5 @@
-"""upload_video: validation by content, streaming, idempotent retries, the upload envelope."""
+"""``sora2_characters._uploads`` through ``upload_video``: validation by content, streaming, bounded
+reads of unseekable streams, idempotent retries, the upload envelope."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import respx
 
 import sora2_characters as sc
-from contract_tests.client_support import (
+from contract_tests.support import (
     DATA,
     UPLOAD_URL,
     VIDEO_MP4,
@@ -21,6 +22,7 @@ from contract_tests.client_support import (
     make_async_client,
     make_client,
 )
+from sora2_characters._validation import MAX_VIDEO_BYTES
 
 UPLOADED = {
     "fileName": "character.mp4",
@@ -255,3 +257,65 @@ async def test_async_upload() -> None:
     assert uploaded.download_url.startswith("https://")
     assert route.call_count == 2
     assert (DATA / "clip-2s.webm").read_bytes() in route.calls[1].request.content
+
+
+def test_a_large_non_seekable_stream_is_refused_after_a_bounded_read() -> None:
+    class Endless(io.RawIOBase):
+        def __init__(self) -> None:
+            self.served = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            view = memoryview(buffer)
+            view[:] = b"\0" * len(view)
+            self.served += len(view)
+            return len(view)
+
+    stream = Endless()
+    with respx.mock:
+        with pytest.raises(sc.InvalidInputError, match="10 MB") as caught:
+            make_client().upload_video(stream)  # type: ignore[arg-type]
+        assert caught.value.field == "source"
+    assert MAX_VIDEO_BYTES < stream.served <= MAX_VIDEO_BYTES + 1024 * 1024
+
+
+class _Trickle(io.RawIOBase):
+    """An unbuffered pipe: each read returns at most 4 KiB, whatever was asked for."""
+
+    def __init__(self, data: bytes) -> None:
+        self._inner = io.BytesIO(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._inner.read(min(len(buffer), 4096))
+        memoryview(buffer)[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def test_a_raw_stream_with_short_reads_is_uploaded_whole() -> None:
+    """Was: one read() took the first 4 KiB, and the truncated clip was uploaded without a word."""
+    content = VIDEO_MP4.read_bytes()
+    with respx.mock:
+        route = respx.post(UPLOAD_URL).mock(
+            return_value=httpx.Response(
+                200, json={"success": True, "code": 200, "msg": "ok", "data": {"downloadUrl": "https://x/y"}}
+            )
+        )
+        make_client().upload_video(_Trickle(content))  # type: ignore[arg-type]
+    assert content in route.calls[0].request.content
+
+
+def test_a_non_blocking_stream_without_data_is_refused() -> None:
+    class Dry(io.RawIOBase):
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> None:
+            return None
+
+    with respx.mock, pytest.raises(sc.InvalidInputError, match="non-blocking"):
+        make_client().upload_video(Dry())  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The pytest plugin, seen from a consumer's project through pytester."""
+"""``sora2_characters.pytest_plugin``, seen from a consumer's project through pytester."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests.support import ROOT
+
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parent.parent
 CHARACTER = ROOT / "examples" / "character.mp4"
 
 
