@@ -32,7 +32,7 @@ def _overhead_rows(rows: list[Row], name: str, result: dict[str, Any]) -> bool:
     for op, summary in result.items():
         c = summary["contenders"]
         for who in ("httpx", "generated", "wrapper"):
-            _row(rows, name, f"{op} {who} per call", fmt_spread(c[who]["per_call_us"], " us", 1))
+            _row(rows, name, f"{op} {who} CPU per call", fmt_spread(c[who]["per_call_us"], " us", 1))
         vs_floor = c["wrapper"]["ratio_to_floor"]
         ok = vs_floor["median"] <= OVERHEAD_TARGET
         verdicts.append(ok)
