@@ -1,4 +1,5 @@
-"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``.
+"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``,
+``pact``.
 
 Sessions run on the Python that runs nox (3.11 or newer).
 """
@@ -81,3 +82,16 @@ def bench(session: nox.Session) -> None:
     """
     _install(session, "bench", extras="server,aiohttp")
     session.run("python", "-m", "benchmarks.run", *session.posargs)
+    # The harness's smoke: its quick run reports every figure (the suite deselects these, marker bench).
+    _install(session, "test")
+    session.run("pytest", "-m", "bench", "contract_tests/test_benchmarks_smoke.py")
+
+
+@nox.session
+def pact(session: nox.Session) -> None:
+    """Regenerate pacts/sora2-characters-python-apikley.json from the consumer tests; verify and check it."""
+    _install(session, "test", extras="cli,server,testing,contracts")
+    _npm_ci(session)
+    session.env["PACT_DO_NOT_TRACK"] = "true"
+    session.run("python", "-m", "contract_tests.test_pact_consumer", "pacts")
+    session.run("pytest", "contract_tests/test_pact_consumer.py", *session.posargs)

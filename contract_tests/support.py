@@ -9,13 +9,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
+import os
 import random
+import shlex
+import subprocess
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -404,3 +409,69 @@ def record(http: httpx.Client, task_id: str) -> dict[str, Any]:
     assert payload["code"] == 200, payload
     data: dict[str, Any] = payload["data"]
     return data
+
+
+# ---- the command line, in process ---------------------------------------------------------------
+
+#: How long one in-process CLI run may take before the test fails (the CLI has its own deadlines).
+CLI_TIMEOUT_S = 60.0
+
+
+def run_cli(
+    *args: str,
+    env: Mapping[str, str],
+    cwd: Path = ROOT,
+    secrets: Iterable[str] = (),
+    timeout: float = CLI_TIMEOUT_S,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``sora2-characters *args`` in this process, as a fresh process would see it.
+
+    The command runs through its entry function (``_cli._app.run``, which returns the exit code)
+    with ``os.environ`` replaced by ``env``, the working directory ``cwd``, and stdout and stderr
+    captured; the library's logger starts without the handler ``SORA2_CHARACTERS_LOG`` attaches (a
+    new process has none) and gets its handlers back afterwards. Each text in ``secrets`` must appear
+    in neither stream. The run is bounded by ``timeout`` (it runs in a thread: the CLI installs no
+    signal handler in ``run``; Ctrl-C is tested in a real subprocess).
+    """
+    from sora2_characters._cli._app import run
+    from sora2_characters._logging import _EnvHandler
+
+    argv = list(args)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    library_logger = logging.getLogger("sora2_characters")
+    saved_level, saved_handlers = library_logger.level, list(library_logger.handlers)
+    saved_env, saved_cwd = dict(os.environ), Path.cwd()
+    codes: list[int] = []
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            codes.append(run(argv))
+        except BaseException as exc:  # noqa: BLE001 - reported to the test below
+            errors.append(exc)
+
+    library_logger.handlers[:] = [h for h in saved_handlers if not isinstance(h, _EnvHandler)]
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            worker = threading.Thread(target=target, name="sora2-characters " + " ".join(argv[:2]))
+            worker.start()
+            worker.join(timeout)
+    finally:
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        library_logger.setLevel(saved_level)
+        library_logger.handlers[:] = saved_handlers
+    assert not worker.is_alive(), f"sora2-characters {shlex.join(argv)} still running after {timeout} s"
+    if errors:
+        raise AssertionError(f"sora2-characters {shlex.join(argv)} raised instead of exiting") from errors[0]
+    result = subprocess.CompletedProcess(
+        ["sora2-characters", *argv], codes[0], stdout.getvalue(), stderr.getvalue()
+    )
+    for secret in secrets:
+        assert secret not in result.stdout, f"{secret!r} in stdout"
+        assert secret not in result.stderr, f"{secret!r} in stderr"
+    return result

@@ -1,6 +1,9 @@
-"""The benchmark harness runs end to end in its quick mode and reports every figure.
+"""The benchmark harness (``benchmarks/``): its helpers, and its quick run reporting every figure.
 
-Only the shape and types of the report are checked: speeds are never asserted in tests.
+Only the shape and types of the report are checked: speeds are never asserted in tests. The report
+checks (marker ``bench``) run the whole harness, about a minute of subprocesses on a busy two-core
+machine, so they run in ``nox -s bench`` (``pytest -m bench``), not in the default suite; the
+helpers' tests run everywhere.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.bench
 def test_report_header(report: dict[str, Any]) -> None:
     assert report["quick"] is True
     assert report["command"] == "python -m benchmarks.run --quick"
@@ -73,6 +77,7 @@ def test_report_header(report: dict[str, Any]) -> None:
     assert all(isinstance(v, bool) for v in report["targets_met"].values())
 
 
+@pytest.mark.bench
 @pytest.mark.parametrize(
     "name", ["overhead_sync", "overhead_async", "overhead_async_no_sniffio", "overhead_async_in_process"]
 )
@@ -91,6 +96,7 @@ def test_overhead_figures(report: dict[str, Any], name: str) -> None:
             assert _spread_ok(entry["ratio_to_reference"])
 
 
+@pytest.mark.bench
 def test_fan_out_figures(report: dict[str, Any]) -> None:
     result = report["results"]["fan_out"]
     assert _number(result["first_poll_max_s"], positive=True)
@@ -117,6 +123,7 @@ def test_fan_out_figures(report: dict[str, Any]) -> None:
     assert isinstance(limited["met"], bool)
 
 
+@pytest.mark.bench
 def test_polling_figures(report: dict[str, Any]) -> None:
     result = report["results"]["polling"]
     assert set(result["durations"]) == {"10", "60", "300"}
@@ -128,6 +135,7 @@ def test_polling_figures(report: dict[str, Any]) -> None:
         assert isinstance(entry["met"], bool)
 
 
+@pytest.mark.bench
 def test_import_cost_figures(report: dict[str, Any]) -> None:
     result = report["results"]["import_cost"]
     assert set(result["statements"]) == {
@@ -145,6 +153,7 @@ def test_import_cost_figures(report: dict[str, Any]) -> None:
     assert isinstance(result["forbidden_imported_by_httpx"], list)
 
 
+@pytest.mark.bench
 def test_upload_memory_figures(report: dict[str, Any]) -> None:
     result = report["results"]["upload_memory"]
     assert result["file_size_bytes"] == 10 * 1024 * 1024

@@ -1,7 +1,10 @@
-"""Subprocess tests of the ``sora2-characters`` command line against the fake Apikley.
+"""``sora2_characters._cli._app``: the ``sora2-characters`` command line against the fake Apikley.
 
-Every run goes through :func:`run_cli`, which also asserts that the API key (a canary accepted by
-the fake) appears in neither stdout nor stderr. Each subprocess is bounded by a timeout.
+Almost every run goes through :func:`run_cli`, in process (the command's entry function, with its
+own environment, stdout and stderr), which also asserts that the API key (a canary accepted by the
+fake) appears in neither stream. A handful stay real subprocesses, for what only a process shows:
+Ctrl-C and SIGTERM, ``mock`` serving until interrupted, the installed console script, a missing
+``cli`` extra. Every run is bounded by a timeout.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import IO, Any
 
 import pytest
 
+from contract_tests import support
 from contract_tests.support import DATA, ROOT
 from sora2_characters import (
     Client,
@@ -78,17 +82,23 @@ def assert_no_key(*texts: str) -> None:
         assert "canary" not in text
 
 
-def run_cli(
-    *args: str,
-    env: Mapping[str, str],
-    cwd: Path = ROOT,
-    timeout: float = TIMEOUT,
-    command: list[str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run the CLI with ``args``; check that the key shows nowhere."""
-    argv = [*(command or [sys.executable, "-m", "sora2_characters"]), *args]
+def run_cli(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in process (:func:`contract_tests.support.run_cli`); the key must show nowhere."""
+    return support.run_cli(*args, env=env, secrets=(CANARY, "canary"))
+
+
+def run_console_script(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``sora2-characters`` console script in a subprocess; the key must show nowhere."""
+    script = Path(sys.executable).parent / "sora2-characters"
+    assert script.exists(), "the console script is installed with the package"
     result = subprocess.run(
-        argv, env=dict(env), cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        [str(script), *args],
+        env=dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
     assert_no_key(result.stdout, result.stderr)
     return result
@@ -378,7 +388,7 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
     assert result.returncode == 10
     assert "error: TaskFailedError" in result.stderr
     assert "bad video" in result.stderr
-    assert re.search(r"\] task_\S+ fail$", result.stderr, re.MULTILINE)
+    assert re.search(r"\] \S+ fail$", result.stderr, re.MULTILINE)
 
 
 def test_wait_timeout_exits_11_and_says_how_to_resume(fake: FakeApikley) -> None:
@@ -608,12 +618,6 @@ def test_help_documents_every_exit_code() -> None:
         assert "--json" in sub.stdout
 
 
-def console_script() -> list[str]:
-    script = Path(sys.executable).parent / "sora2-characters"
-    assert script.exists(), "the console script is installed with the package"
-    return [str(script)]
-
-
 def test_main_job_json_says_embedded_fake() -> None:
     result = run_cli(*MAIN_JOB.split()[1:], "--json", env=clean_env())
     assert result.returncode == 0, result.stderr
@@ -650,13 +654,13 @@ def test_readme_first_command_is_the_main_job_and_runs_as_written() -> None:
     assert commands[0] == MAIN_JOB
     program, *args = shlex.split(commands[0])
     assert program == "sora2-characters"
-    result = run_cli(*args, env=clean_env(), command=console_script())
+    result = run_console_script(*args, env=clean_env())
     assert result.returncode == 0, result.stderr
     last = result.stdout.splitlines()[-1]
     assert re.fullmatch(r"character_id:\s+char_[0-9a-f]+", last)
     assert "embedded-fake (NOT Apikley" in result.stdout
     assert "EMBEDDED FAKE" in result.stderr
-    states = re.findall(r"^\[\s*[\d.]+s\] task_\S+ (\w+)", result.stderr, re.MULTILINE)
+    states = re.findall(r"^\[\s*[\d.]+s\] \S+ (\w+)", result.stderr, re.MULTILINE)
     assert states[-1] == "success"
     assert {"generating", "success"} <= set(states)
 

@@ -53,7 +53,7 @@ def test_callers_http_client_is_used_everywhere_and_never_closed() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request.url.path)
         if request.url.path.endswith("createTask"):
-            return ok({"taskId": "t"})
+            return ok({"taskId": "task_1"})
         if request.url.path.endswith("credit"):
             return ok(1)
         return ok(task("success"))

@@ -99,7 +99,7 @@ async def test_async_rate_limit_holds_under_concurrency() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("createTask"):
             sent.append(virtual.now)
-            return ok({"taskId": "t"})
+            return ok({"taskId": "task_1"})
         return ok(task("success"))
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))

@@ -21,7 +21,9 @@ def test_a_bad_key_gets_401_in_the_body_with_http_200(fake_apikley: FakeApikley,
     headers = {} if header is None else {"Authorization": header}
     response = httpx.get(fake_apikley.base_url + "/api/v1/chat/credit", headers=headers)
     assert response.status_code == 200
-    assert response.json() == {"code": 401, "msg": "You do not have access permissions", "data": None}
+    payload = response.json()
+    assert (set(payload), payload["code"]) == ({"code", "msg"}, 401)  # live: no data key
+    assert "Authentication failed" in payload["msg"]
 
 
 @pytest.mark.fake_apikley(error_style="http")
@@ -56,7 +58,7 @@ def test_accept_any_key(fake_apikley: FakeApikley) -> None:
 
 def test_upload_errors_use_the_upload_shape(fake_apikley: FakeApikley) -> None:
     response = httpx.post(fake_apikley.upload_base_url + "/api/file-base64-upload", json={})
-    assert response.json() == {"success": False, "code": 401, "msg": "Unauthorized"}
+    assert response.json() == {"success": False, "code": 401, "msg": "Authentication failed: Invalid API Key"}
 
 
 # ---- validation --------------------------------------------------------------------------------------
@@ -134,6 +136,7 @@ def test_upload_errors_use_the_upload_shape(fake_apikley: FakeApikley) -> None:
         ),
     ],
 )
+@pytest.mark.fake_apikley(error_style="http")  # the documented contract; test_fake_likeness has live's
 def test_invalid_create_task_bodies_get_422_naming_the_field(
     http: httpx.Client, fake_apikley: FakeApikley, body: dict[str, Any], message: str
 ) -> None:
@@ -160,7 +163,16 @@ def test_record_info_missing_or_unknown_task(http: httpx.Client) -> None:
     }
 
 
-def test_unknown_paths_get_404(http: httpx.Client) -> None:
+def test_unknown_paths_get_404(http: httpx.Client, fake_apikley: FakeApikley) -> None:
+    missing = http.get("/api/v1/nothing")
+    assert (missing.status_code, missing.json()["status"], missing.json()["path"]) == (
+        404,
+        404,
+        "/api/v1/nothing",
+    )
+    wrong_method = http.get("/file-upload/api/file-stream-upload")
+    assert (wrong_method.status_code, wrong_method.json()["error"]) == (405, "Method Not Allowed")
+    fake_apikley.error_style = "http"
     assert http.get("/api/v1/nothing").json()["code"] == 404
     assert http.get("/file-upload/api/file-stream-upload").json() == {
         "success": False,
@@ -176,7 +188,9 @@ def test_a_task_walks_through_every_state_on_the_fake_clock(
     http: httpx.Client, fake_apikley: FakeApikley
 ) -> None:
     clock = FakeTime(1_765_174_270.12)
-    with FakeApikley(clock=clock.clock, task_durations={"waiting": 1, "queuing": 2, "generating": 4}) as fake:
+    with FakeApikley(
+        clock=clock.clock, task_durations={"waiting": 1, "queuing": 2, "generating": 4}, error_style="http"
+    ) as fake:
         fake_http = httpx.Client(base_url=fake.base_url, headers={"Authorization": "Bearer test-key"})
         with fake_http:
             url = upload(fake_http, fake, VIDEO_MP4)
@@ -225,7 +239,7 @@ def test_override_task_shows_what_the_docs_forgot_then_the_truth(
     url = upload(http, fake_apikley, VIDEO_MP4)
     planned = create(http, url)
     assert [record(http, planned)["state"] for _ in range(3)] == ["paused", "paused", "success"]
-    assert record(http, planned)["failCode"] == ""
+    assert record(http, planned)["failCode"] is None
 
     later = create(http, url)  # a planned override is spent on the one next task
     assert record(http, later)["state"] == "success"
@@ -240,7 +254,7 @@ def test_override_task_only_while_the_real_state_matches(
     task_id = create(http, upload(http, fake_apikley, VIDEO_MP4))
     fake_apikley.override_task(task_id, fields={"resultJson": "{broken"}, when_state="success")
     assert record(http, task_id)["state"] == "waiting"
-    assert record(http, task_id)["resultJson"] is None
+    assert record(http, task_id)["resultJson"] == ""
     fake_apikley.advance(15)
     assert record(http, task_id)["resultJson"] == "{broken"
     with pytest.raises(ValueError, match="times"):
@@ -259,7 +273,7 @@ def test_credits_are_charged_per_task_and_402_when_short(
     payload = http.post(
         CREATE, json={"model": "sora-2-characters", "input": {"character_file_url": [url]}}
     ).json()
-    assert payload == {"code": 402, "msg": "Credits insufficient", "data": None}
+    assert payload == {"code": 402, "msg": "The current credits are insufficient. Please top up."}
     assert len(fake_apikley.tasks) == 2
 
 
@@ -311,7 +325,7 @@ def test_unacceptable_videos_end_in_fail(
     fake_apikley.time_scale = 0
     task_id = create(http, upload(http, fake_apikley, DATA / name))
     data = record(http, task_id)
-    assert (data["state"], data["failCode"], data["resultJson"]) == ("fail", "422", None)
+    assert (data["state"], data["failCode"], data["resultJson"]) == ("fail", "422", "")
     assert reason in data["failMsg"]
     assert data["failMsg"].startswith("character_file_url:")
 

@@ -133,6 +133,7 @@ def test_url_upload_fetches_loopback_and_remembers_remote(
         ("file-url-upload", {"json": {"uploadPath": "a"}}, "fileUrl: is required"),
     ],
 )
+@pytest.mark.fake_apikley(error_style="http")  # the documented messages; live ones in test_fake_likeness
 def test_bad_uploads_get_400_naming_the_field(
     http: httpx.Client, fake_apikley: FakeApikley, path: str, kwargs: dict[str, Any], message: str
 ) -> None:

@@ -1,11 +1,11 @@
 """The fault matrix: every documented fault, sync and async, over real sockets against the fake.
 
-Each case injects one fault on a fresh :class:`FakeApikley`, makes one call with a client whose time is
-virtual (backoff and ``Retry-After`` never really wait) and checks that the call either completes or
-raises the documented exception, within a hard wall deadline, and that no logical create call left
-more than one task at the fake. Every case also runs with a canary API key and searches everything
-printed or logged (the library, httpx, the fake's uvicorn), exceptions with their tracebacks and
-locals, and the fake's records for it.
+Each case injects one fault on the module's :class:`FakeApikley` (reset before each case), makes
+one call with a client whose time is virtual (backoff and ``Retry-After`` never really wait) and
+checks that the call either completes or raises the documented exception, within a hard wall
+deadline, and that no logical create call left more than one task at the fake. Every case also
+runs with a canary API key and searches everything printed or logged (the library, httpx, the
+fake's uvicorn), exceptions with their tracebacks and locals, and the fake's records for it.
 
 The module prints ``fault matrix: N cases, H handled, D duplicate tasks`` when it ends.
 """
@@ -64,10 +64,32 @@ MAX_WAIT_S = 60.0
 POLL_S = 0.01
 
 
+#: Every fake of this module accepts only the canary key, and its tasks end at once.
+FAKE_OPTIONS: dict[str, Any] = {"api_key": CANARY, "time_scale": 0.0}
+
+
 @pytest.fixture
 def fake_apikley_options() -> dict[str, Any]:
-    """Every fake of this module accepts only the canary key, and its tasks end at once."""
-    return {"api_key": CANARY, "time_scale": 0.0}
+    """The fresh fakes of the cases that need their own settings (the callback cases' secret)."""
+    return dict(FAKE_OPTIONS)
+
+
+@pytest.fixture(scope="module")
+def matrix_fake() -> Iterator[FakeApikley]:
+    """One fake for the whole matrix: starting and stopping one per case cost 0.2 s each."""
+    with FakeApikley(**FAKE_OPTIONS) as fake:
+        yield fake
+
+
+@pytest.fixture
+def fake(matrix_fake: FakeApikley) -> FakeApikley:
+    """The matrix's fake, reset: no task, request, fault, upload or callback of an earlier case.
+
+    A case ends only once the fake has recorded every request it expects (``_verify`` waits for
+    them), so a request delayed by injected latency never lands in the next case.
+    """
+    matrix_fake.reset()
+    return matrix_fake
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -522,11 +544,11 @@ def _check_no_leak(run: Run, capfd: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_fault_sync(
     case: Case,
-    fake_apikley: FakeApikley,
+    fake: FakeApikley,
     watch: LeakWatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    run = _prepare(case, "sync", fake_apikley, watch)
+    run = _prepare(case, "sync", fake, watch)
     client = Client(CANARY, sleep=run.time.sleep, **run.client_options())
     watch.add(repr(client))
 
@@ -548,11 +570,11 @@ def test_fault_sync(
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 async def test_fault_async(
     case: Case,
-    fake_apikley: FakeApikley,
+    fake: FakeApikley,
     watch: LeakWatch,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    run = _prepare(case, "async", fake_apikley, watch)
+    run = _prepare(case, "async", fake, watch)
     async with AsyncClient(CANARY, sleep=run.time.async_sleep, **run.client_options()) as client:
         watch.add(repr(client))
         try:

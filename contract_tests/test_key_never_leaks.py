@@ -1,7 +1,7 @@
 """The API key never leaks: never printed, logged or echoed, never sent over plain http to another machine.
 
 * The key: the fault matrix (``test_fault_matrix``) searches every log line, exception, traceback
-  (with locals) and fake record of every case for a canary key; here the CLI runs in subprocesses
+  (with locals) and fake record of every case for a canary key; here the CLI runs (in process)
   against the fake, on success and error paths, with debug logging on, and its output is searched.
 * Plain http: a non-loopback ``http://`` base URL is refused at construction, before any request,
   unless ``allow_insecure_http=True``; loopback is allowed.
@@ -12,15 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
-import sys
 import traceback
 from typing import Any
 
 import httpx
 import pytest
 
-from contract_tests.support import CANARY, ROOT, VIDEO_URL, LeakWatch, create_task_directly
+from contract_tests.support import CANARY, ROOT, VIDEO_URL, LeakWatch, create_task_directly, run_cli
 from sora2_characters import (
     AsyncClient,
     AuthenticationError,
@@ -30,7 +28,6 @@ from sora2_characters import (
 from sora2_characters.testing import FakeApikley
 
 VIDEO_MP4 = ROOT / "examples" / "character.mp4"
-CLI_TIMEOUT_S = 60.0
 
 
 @pytest.fixture
@@ -46,17 +43,6 @@ def _cli_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("APIKLEY_", "SORA2_CHARACTERS_"))}
     env.update({"SORA2_CHARACTERS_LOG": "debug", "NO_COLOR": "1", "COLUMNS": "200", **extra})
     return env
-
-
-def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sora2_characters", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=CLI_TIMEOUT_S,
-        check=False,
-    )
 
 
 def _globals(fake: FakeApikley, key: str = CANARY) -> list[str]:
@@ -89,7 +75,7 @@ CLI_CASES: list[tuple[str, list[str], int]] = [
 def test_cli_never_prints_the_key(
     fake_apikley: FakeApikley, watch: LeakWatch, name: str, args: list[str], exit_code: int
 ) -> None:
-    result = _run_cli([*_globals(fake_apikley), *args], _cli_env())
+    result = run_cli(*_globals(fake_apikley), *args, env=_cli_env())
     assert result.returncode == exit_code, (result.stdout, result.stderr)
     assert CANARY not in result.stdout
     assert CANARY not in result.stderr
@@ -109,31 +95,22 @@ def test_cli_error_paths_never_print_the_key(fake_apikley: FakeApikley, watch: L
 
     # A server error on createTask (exit 16), a dropped task query (exit 9), both in JSON.
     fake_apikley.fail_next("createTask", code=500, msg="boom")
-    created = _run_cli([*_globals(fake_apikley), "create", "--video-url", VIDEO_URL, "--json"], _cli_env())
+    created = run_cli(*_globals(fake_apikley), "create", "--video-url", VIDEO_URL, "--json", env=_cli_env())
     assert created.returncode == 16, (created.stdout, created.stderr)
     fake_apikley.drop_connection_next("recordInfo", when="after_read", times=None)
-    dropped = _run_cli([*_globals(fake_apikley), "status", task_id, "--json"], _cli_env())
+    dropped = run_cli(*_globals(fake_apikley), "status", task_id, "--json", env=_cli_env())
     fake_apikley.clear_faults()
     assert dropped.returncode == 9, (dropped.stdout, dropped.stderr)
     # The key from the environment instead of --api-key, and a key the fake refuses (401, exit 3).
-    from_env = _run_cli(
-        [
-            "--base-url",
-            fake_apikley.base_url,
-            "--upload-base-url",
-            fake_apikley.upload_base_url,
-            "status",
-            "nope",
-        ],
-        _cli_env(APIKLEY_API_KEY=CANARY),
-    )
+    urls = ["--base-url", fake_apikley.base_url, "--upload-base-url", fake_apikley.upload_base_url]
+    from_env = run_cli(*urls, "status", "nope", env=_cli_env(APIKLEY_API_KEY=CANARY))
     assert from_env.returncode == 5, (from_env.stdout, from_env.stderr)
     wrong_key = CANARY.replace("never", "wrong")
-    refused = _run_cli([*_globals(fake_apikley, wrong_key), "credits"], _cli_env())
+    refused = run_cli(*_globals(fake_apikley, wrong_key), "credits", env=_cli_env())
     assert refused.returncode == 3, (refused.stdout, refused.stderr)
     # Plain http to a non-loopback host: refused locally (exit 2), nothing sent.
-    insecure = _run_cli(
-        ["--api-key", CANARY, "--base-url", "http://api.example.com", "credits", "--json"], _cli_env()
+    insecure = run_cli(
+        "--api-key", CANARY, "--base-url", "http://api.example.com", "credits", "--json", env=_cli_env()
     )
     assert insecure.returncode == 2, (insecure.stdout, insecure.stderr)
     for result in (created, dropped, from_env, refused, insecure):

@@ -1,8 +1,9 @@
-"""``python -m sora2_characters.testing``: the fake's own command line and the reusable ``serve``/``main``."""
+"""``python -m sora2_characters.testing``, ``sora2-characters mock`` and the ``serve`` loop they share."""
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import signal
 import subprocess
@@ -15,7 +16,10 @@ import pytest
 
 from sora2_characters import testing
 from sora2_characters._cli import _app
-from sora2_characters.testing import FakeApikley, build_parser, fake_from_args, serve
+from sora2_characters._cli._exits import EXIT_PORT_IN_USE
+from sora2_characters.testing import FakeApikley, PortInUseError, serve
+from sora2_characters.testing.__main__ import build_parser, fake_from_args
+from sora2_characters.testing.__main__ import main as module_main
 
 
 def test_serve_prints_the_addresses_and_stops_on_request() -> None:
@@ -107,3 +111,39 @@ def test_serve_restores_the_sigterm_handler() -> None:
     stop.set()
     serve(FakeApikley(), out=io.StringIO(), stop=stop)
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_mock_on_a_busy_port_says_so_and_suggests_port_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeApikley() as busy:
+        code = _app.run(["mock", "--port", str(busy.port)])
+    err = capsys.readouterr().err
+    assert code == EXIT_PORT_IN_USE
+    assert f"port {busy.port} on 127.0.0.1 is already in use" in err
+    assert "--port 0" in err
+    assert "Traceback" not in err
+
+
+def test_mock_on_a_busy_port_in_json_mode_names_the_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeApikley() as busy:
+        code = _app.run(["mock", "--port", str(busy.port), "--json"])
+    error = json.loads(capsys.readouterr().out)["error"]
+    assert code == EXIT_PORT_IN_USE
+    assert error["type"] == "PortInUseError"
+    assert "--port 0" in error["message"]
+
+
+def test_the_module_on_a_busy_port_exits_with_the_same_code(capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeApikley() as busy:
+        code = module_main(["--port", str(busy.port)])
+    assert code == EXIT_PORT_IN_USE
+    assert "--port 0" in capsys.readouterr().err
+
+
+def test_starting_on_a_busy_port_raises_a_typed_error_and_leaves_nothing_running() -> None:
+    with FakeApikley() as busy:
+        second = FakeApikley(port=busy.port)
+        with pytest.raises(PortInUseError) as caught:
+            second.start()
+        assert (caught.value.host, caught.value.port) == ("127.0.0.1", busy.port)
+        assert not second.running
+        assert httpx.get(busy.base_url + "/api/v1/chat/credit").status_code == 200  # the first still serves

@@ -107,8 +107,6 @@ def build_upload_stream(
 
 
 _NOT_JSON: Any = object()
-#: Longer messages are cut in exceptions (and so in logs and tracebacks).
-_MAX_MESSAGE_CHARS = 1000
 
 
 def _code_of(value: object) -> int | None:
@@ -127,10 +125,8 @@ def _message_of(body: dict[str, Any], fallback: str) -> str:
         message = body.get("message")
     if message is None or message == "":
         return fallback
-    text = message if isinstance(message, str) else str(message)
-    if len(text) > _MAX_MESSAGE_CHARS:  # a proxy may send a whole page as "msg"
-        text = f"{text[:_MAX_MESSAGE_CHARS]}... ({len(text)} characters)"
-    return text
+    # Whole: the client blanks the key out first, then cuts it to length (ClientCore.redact).
+    return message if isinstance(message, str) else str(message)
 
 
 def decode_envelope(status: int, content: bytes, *, upload: bool = False) -> Any:

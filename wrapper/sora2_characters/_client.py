@@ -19,21 +19,16 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Generic, Self, TypeVa
 import httpx
 
 from ._config import DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_TIMEOUT, DEFAULT_UPLOAD_TIMEOUT, resolve_config
-from ._core import ClientCore, Flow, Outcome, Pause, Send
-from ._exceptions import InvalidInputError
+from ._core import ClientCore, Flow, Notify, Outcome, Pause, Send
+from ._exceptions import InvalidInputError, MalformedResponseError
 from ._logging import setup_from_env
 from ._models import CreatedTask, TaskInfo, UploadedFile
 from ._polling import DEFAULT_MAX_WAIT_S
+from ._transport import deadline_scope, install_deadline_backend, loopback_mounts, read_body, read_body_async
 
 __all__ = ["AsyncClient", "Client"]
 
 _TRANSPORT_ERRORS = (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError)
-
-UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
-OnUpdate = Callable[[TaskInfo], object]
-
-
-_NO_OVERRIDES: dict[str, Any] = {}
 
 #: aiohttp's errors of the connect phase: only these mean that nothing was sent.
 _AIOHTTP_CONNECT_ERRORS = frozenset({"ClientConnectorError", "ConnectionTimeoutError"})
@@ -59,6 +54,13 @@ def _from_aiohttp(exc: Exception) -> Exception:
     error = httpx.ReadError(f"{type(cause).__name__}: {cause}")
     error.__cause__ = cause
     return error
+
+
+UploadSource = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO
+OnUpdate = Callable[[TaskInfo], object]
+
+
+_NO_OVERRIDES: dict[str, Any] = {}
 
 
 def _overrides(effect: Send, default_timeout: httpx.Timeout | None) -> dict[str, Any]:
@@ -124,6 +126,34 @@ class _BaseClient(Generic[HttpT, SleepT]):
         self._http: HttpT = http_client if http_client is not None else self._new_http()
         self._sleep: SleepT = sleep if sleep is not None else self._default_sleep()
         self._setup_gate()
+        self._pid = os.getpid()
+        self._closed = False
+
+    def _check_usable(self) -> None:
+        """Refuse a closed client; in a child process after ``os.fork()``, renew what the parent owns.
+
+        A forked child shares the parent's pooled sockets (two processes reading one connection mix
+        up responses) and may inherit a lock held by a parent thread: it gets its own pool, request
+        slots and rate-limit lock. The old pool is dropped, not closed (closing would end the
+        parent's connections too). A caller's ``http_client`` is theirs to renew.
+        """
+        if self._closed:
+            raise InvalidInputError("client", "is closed; make a new client (or use it in a with block)")
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            if self._owns_http:
+                self._http = self._new_http()
+            self._setup_gate()
+            self._core.renew_locks()
+        if self._http.is_closed:
+            raise InvalidInputError("http_client", "is closed; pass an open httpx client")
+
+    def _mounts(
+        self, transport: type[httpx.HTTPTransport] | type[httpx.AsyncHTTPTransport]
+    ) -> dict[str, Any]:
+        """Our own pool's direct (proxy-free) transports for loopback base URLs."""
+        config = self._core.config
+        return loopback_mounts((config.base_url, config.upload_base_url), transport, limits=self._limits())
 
     def _new_http(self) -> HttpT:
         raise NotImplementedError
@@ -194,16 +224,20 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         self._gate = threading.BoundedSemaphore(self._core.config.max_concurrent_requests)
 
     def _new_http(self) -> httpx.Client:
-        return httpx.Client(
-            headers=self._core.headers, timeout=self._core.config.timeout, limits=self._limits()
+        client = httpx.Client(
+            headers=self._core.headers,
+            timeout=self._core.config.timeout,
+            limits=self._limits(),
+            mounts=self._mounts(httpx.HTTPTransport),
         )
+        install_deadline_backend(client)
+        return client
 
     def _default_sleep(self) -> Callable[[float], None]:
         return time.sleep
 
     def _run(self, flow: Flow[T]) -> T:
-        http = self._http
-        gate = self._gate
+        self._check_usable()
         default_timeout = self._core.config.timeout if self._owns_http else None
         value: Outcome = None
         try:
@@ -213,27 +247,44 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
                 except StopIteration as stop:
                     result: T = stop.value
                     return result
+                value = None
                 if isinstance(effect, Send):
-                    try:
-                        with gate:
-                            value = http.request(
-                                effect.method,
-                                effect.url,
-                                params=effect.params,
-                                json=effect.json,
-                                files=effect.files,
-                                **_overrides(effect, default_timeout),
-                            )
-                    except _TRANSPORT_ERRORS as exc:
-                        value = exc
+                    value = self._send(effect, default_timeout)
                 elif isinstance(effect, Pause):
                     self._sleep(effect.seconds)
-                    value = None
-                else:
+                elif isinstance(effect, Notify):
                     effect.callback(effect.info)
-                    value = None
+                else:
+                    effect.run()
         finally:
             flow.close()
+
+    def _send(self, effect: Send, default_timeout: httpx.Timeout | None) -> Outcome:
+        """Send one request and read its body, all within ``effect.total`` seconds."""
+        deadline = time.monotonic() + effect.total
+        gate = self._gate
+        if not gate.acquire(timeout=effect.total):
+            return httpx.PoolTimeout(f"no request slot came free within {effect.total:g} s")
+        try:
+            with deadline_scope(deadline):
+                http = self._http
+                request = http.build_request(
+                    effect.method,
+                    effect.url,
+                    params=effect.params,
+                    json=effect.json,
+                    files=effect.files,
+                    **_overrides(effect, default_timeout),
+                )
+                response = http.send(request, stream=True)
+                try:
+                    return read_body(response, effect.max_body, deadline)
+                finally:
+                    response.close()
+        except (*_TRANSPORT_ERRORS, MalformedResponseError) as exc:
+            return exc
+        finally:
+            gate.release()
 
     def create_character(
         self,
@@ -322,7 +373,11 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         return self._run(self._core.get_credits())
 
     def close(self) -> None:
-        """Close the HTTP client if this client created it (a caller's ``http_client`` stays open)."""
+        """Close the HTTP client if this client created it (a caller's ``http_client`` stays open).
+
+        A closed client refuses further calls with :class:`~sora2_characters.InvalidInputError`.
+        """
+        self._closed = True
         if self._owns_http:
             self._http.close()
 
@@ -361,6 +416,26 @@ if TYPE_CHECKING:  # asyncio is imported on the async client's first request, no
     _AsyncGate = asyncio.Semaphore | _TrioSafeGate
 
 
+async def _to_thread(work: Callable[[], object]) -> None:
+    import anyio.to_thread  # noqa: PLC0415 - loaded on first use
+
+    await anyio.to_thread.run_sync(work)
+
+
+async def _read_files_in_thread(files: Any) -> Any:
+    """Return the multipart ``files`` with every file object read to bytes in a worker thread."""
+    import anyio.to_thread  # noqa: PLC0415 - loaded on first use
+
+    read: list[tuple[str, Any]] = []
+    for field, value in files:
+        part = value
+        if isinstance(value, tuple) and len(value) >= 2 and hasattr(value[1], "read"):
+            content = await anyio.to_thread.run_sync(value[1].read)
+            part = (value[0], content, *value[2:])
+        read.append((field, part))
+    return read
+
+
 async def _anyio_sleep(seconds: float) -> None:
     import anyio  # noqa: PLC0415 - imported on first sleep, keeping the package import small
 
@@ -392,7 +467,10 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
 
     def _new_http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(
-            headers=self._core.headers, timeout=self._core.config.timeout, limits=self._limits()
+            headers=self._core.headers,
+            timeout=self._core.config.timeout,
+            limits=self._limits(),
+            mounts=self._mounts(httpx.AsyncHTTPTransport),
         )
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:
@@ -419,7 +497,7 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
             if self._gate is None or self._loop is not None:
                 self._gate, self._loop = _TrioSafeGate(self._core.config.max_concurrent_requests), None
             return self._gate
-        if loop is not self._loop or self._gate is None:
+        if loop is not self._loop or self._gate is None:  # also after a fork (_check_usable)
             if self._loop is not None and self._owns_http:
                 self._http = self._new_http()
             self._loop = loop
@@ -427,8 +505,8 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         return self._gate
 
     async def _run(self, flow: Flow[T]) -> T:
+        self._check_usable()
         gate = self._bind_loop()
-        http = self._http
         default_timeout = self._core.config.timeout if self._owns_http else None
         value: Outcome = None
         try:
@@ -438,33 +516,64 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
                 except StopIteration as stop:
                     result: T = stop.value
                     return result
+                value = None
                 if isinstance(effect, Send):
-                    try:
-                        async with gate:
-                            value = await http.request(
-                                effect.method,
-                                effect.url,
-                                params=effect.params,
-                                json=effect.json,
-                                files=effect.files,
-                                **_overrides(effect, default_timeout),
-                            )
-                    except _TRANSPORT_ERRORS as exc:
-                        value = exc if self._owns_http else _from_aiohttp(exc)
-                    except Exception as exc:
-                        value = _from_aiohttp(exc)  # an aiohttp error httpx-aiohttp let through
-                        if value is exc:
-                            raise
+                    value = await self._send(gate, effect, default_timeout)
                 elif isinstance(effect, Pause):
                     await self._sleep(effect.seconds)
-                    value = None
-                else:
+                elif isinstance(effect, Notify):
                     notified = effect.callback(effect.info)
                     if inspect.isawaitable(notified):
                         await notified
-                    value = None
+                else:
+                    await _to_thread(effect.run)
         finally:
             flow.close()
+
+    async def _send(self, gate: _AsyncGate, effect: Send, default_timeout: httpx.Timeout | None) -> Outcome:
+        """Send one request and read its body, all within ``effect.total`` seconds (a cancel scope).
+
+        A file to upload is read in a worker thread first, never on the event loop.
+        """
+        import anyio  # noqa: PLC0415 - httpx's own dependency, loaded with the first request
+
+        files = effect.files
+        if files is not None:
+            files = await _read_files_in_thread(files)
+        slot = False
+        try:
+            with anyio.fail_after(effect.total):
+                async with gate:
+                    slot = True
+                    http = self._http
+                    request = http.build_request(
+                        effect.method,
+                        effect.url,
+                        params=effect.params,
+                        json=effect.json,
+                        files=files,
+                        **_overrides(effect, default_timeout),
+                    )
+                    response = await http.send(request, stream=True)
+                    try:
+                        return await read_body_async(response, effect.max_body)
+                    finally:
+                        await response.aclose()
+        except TimeoutError:
+            if not slot:
+                return httpx.PoolTimeout(f"no request slot came free within {effect.total:g} s")
+            return httpx.ReadTimeout(
+                f"the request did not complete within its total limit of {effect.total:g} s"
+            )
+        except MalformedResponseError as exc:
+            return exc
+        except _TRANSPORT_ERRORS as exc:
+            return exc if self._owns_http else _from_aiohttp(exc)
+        except Exception as exc:
+            translated = _from_aiohttp(exc)  # an aiohttp error httpx-aiohttp let through
+            if translated is exc:
+                raise
+            return translated
 
     async def create_character(
         self,
@@ -534,7 +643,11 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         return await self._run(self._core.get_credits())
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this client created it (a caller's ``http_client`` stays open)."""
+        """Close the HTTP client if this client created it (a caller's ``http_client`` stays open).
+
+        A closed client refuses further calls with :class:`~sora2_characters.InvalidInputError`.
+        """
+        self._closed = True
         if self._owns_http:
             await self._http.aclose()
 

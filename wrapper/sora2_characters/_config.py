@@ -1,7 +1,8 @@
 """Client configuration: arguments and environment variables, resolved once at construction.
 
 Environment variables are read when a client is built, never at import: ``APIKLEY_API_KEY``,
-``APIKLEY_BASE_URL``, ``APIKLEY_UPLOAD_BASE_URL``.
+``APIKLEY_BASE_URL``, ``APIKLEY_UPLOAD_BASE_URL``. Without an upload base URL, a custom jobs base URL
+implies ``<base_url>/file-upload`` (never the production upload host, which would receive the key).
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ __all__ = [
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.apikley.ru"
-DEFAULT_UPLOAD_BASE_URL: Final = "https://api.apikley.ru/file-upload"
+#: Where the File Upload API lives below a jobs API base URL (also for a custom ``base_url``).
+UPLOAD_PATH: Final = "/file-upload"
+DEFAULT_UPLOAD_BASE_URL: Final = DEFAULT_BASE_URL + UPLOAD_PATH
 #: Jobs API: 30 s for each read or write (a number of seconds also caps connecting at 10 s).
 DEFAULT_TIMEOUT: Final = 30.0
 #: Uploads: up to 10 MB go out, so writes get longer.
@@ -119,7 +122,11 @@ def resolve_config(
     env = os.environ if environ is None else environ
     key = check_api_key(api_key if api_key is not None else env.get(ENV_API_KEY), env_var=ENV_API_KEY)
     resolved_base = base_url or env.get(ENV_BASE_URL) or DEFAULT_BASE_URL
-    resolved_upload = upload_base_url or env.get(ENV_UPLOAD_BASE_URL) or DEFAULT_UPLOAD_BASE_URL
+    resolved_upload = upload_base_url or env.get(ENV_UPLOAD_BASE_URL)
+    if not resolved_upload:
+        # A custom jobs API never sends uploads, with the key, to the production upload host.
+        custom = resolved_base.rstrip("/") != DEFAULT_BASE_URL
+        resolved_upload = resolved_base.rstrip("/") + UPLOAD_PATH if custom else DEFAULT_UPLOAD_BASE_URL
     return Config(
         api_key=Secret(key),
         base_url=check_base_url("base_url", resolved_base, allow_insecure_http=allow_insecure_http),

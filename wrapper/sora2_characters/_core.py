@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator
-from typing import IO, Any, TypeAlias, TypeVar
+from typing import IO, Any, Final, Generic, TypeAlias, TypeVar, cast
 
 import attrs
 import httpx
@@ -42,6 +42,7 @@ from ._exceptions import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    InvalidInputError,
     MalformedResponseError,
     NotFoundError,
     Sora2CharactersError,
@@ -63,32 +64,59 @@ from ._validation import (
 from ._version import __version__ as _version
 
 __all__ = [
+    "MAX_RESPONSE_BYTES",
     "ClientCore",
     "Effect",
     "Flow",
     "Notify",
+    "Offload",
     "Outcome",
     "Pause",
+    "Received",
     "Route",
     "Send",
     "translate_transport_error",
 ]
 
 _DEBUG = 10
-_MIN_DEADLINE_TIMEOUT_S = 1.0
+#: A request near a wait's deadline still gets this long (a last poll at the deadline can succeed).
+_MIN_DEADLINE_TIMEOUT_S = 0.5
+#: What replaces the API key in any text we produce.
+REDACTED: Final = "[redacted]"
+#: Longer messages are cut in exceptions (and so in logs and tracebacks), after redaction.
+MAX_MESSAGE_CHARS: Final = 1000
+
+
+#: The largest response body read, counted after decompression (1 MiB; a task record is a few KB).
+MAX_RESPONSE_BYTES: Final = 1024 * 1024
 
 
 @attrs.frozen(slots=True)
 class Send:
-    """Send one HTTP request."""
+    """Send one HTTP request.
+
+    ``total`` bounds the whole exchange in seconds: waiting for a request slot, connecting, sending
+    and reading the whole response. ``max_body`` bounds the response body (decompressed).
+    """
 
     method: str
     url: str
     headers: httpx.Headers
     timeout: httpx.Timeout
+    total: float
     params: dict[str, str] | None = None
     json: Any = None
     files: Any = None
+    max_body: int = MAX_RESPONSE_BYTES
+
+
+@attrs.frozen(slots=True)
+class Received:
+    """A whole response, its body read (and decompressed) within the limits of its ``Send``."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
 
 
 @attrs.frozen(slots=True)
@@ -107,9 +135,38 @@ class Notify:
 
 
 T = TypeVar("T")
-Effect: TypeAlias = Send | Pause | Notify
-#: What a shell sends back: the response or the transport exception for Send, None otherwise.
-Outcome: TypeAlias = httpx.Response | Exception | None
+E = TypeVar("E", bound=BaseException)
+
+
+@attrs.define(slots=True)
+class Offload(Generic[T]):
+    """Run blocking work (reading a file, inspecting a video): the async shell runs it in a thread.
+
+    The shell calls :meth:`run`; the flow reads :meth:`outcome` afterwards.
+    """
+
+    work: Callable[[], T]
+    _result: T | None = None
+    _error: BaseException | None = None
+
+    def run(self) -> None:
+        """Do the work, keeping its result or its exception for the flow."""
+        try:
+            self._result = self.work()
+        except Exception as exc:  # noqa: BLE001 - handed back to the flow, which raises it
+            self._error = exc
+
+    def outcome(self) -> T:
+        """Return the work's result, or raise its exception."""
+        if self._error is not None:
+            raise self._error
+        return cast(T, self._result)
+
+
+Effect: TypeAlias = "Send | Pause | Notify | Offload[Any]"
+#: What a shell sends back: for Send the response read whole, or the transport exception (or our
+#: MalformedResponseError for a body past the cap); None for the other effects.
+Outcome: TypeAlias = Received | Exception | None
 #: An operation: yields effects, receives their outcomes, returns a ``T``.
 Flow: TypeAlias = Generator[Effect, Outcome, T]
 
@@ -124,6 +181,12 @@ class Route:
     timeout: httpx.Timeout
     decode: Callable[[int, bytes], Any]
 
+    @property
+    def total(self) -> float:
+        """The time limit of one whole request: the longest part of its timeout."""
+        parts = (self.timeout.connect, self.timeout.read, self.timeout.write, self.timeout.pool)
+        return max(part for part in parts if part is not None)
+
 
 class _DeadlineCutError(Exception):
     """A retry would end after the wait's deadline (internal; ``wait`` turns it into WaitTimeoutError)."""
@@ -133,18 +196,53 @@ class _DeadlineCutError(Exception):
         super().__init__(str(error))
 
 
-def translate_transport_error(exc: Exception) -> Sora2CharactersError:
-    """Translate an httpx exception; ``request_sent`` is False only when nothing can have left."""
+def translate_transport_error(exc: Exception, host: str = "") -> Sora2CharactersError:
+    """Translate an httpx exception; ``request_sent`` is False only when nothing can have left.
+
+    ``host`` (the host tried) is named in the message. An error of ours passes through.
+    """
+    if isinstance(exc, Sora2CharactersError):
+        return exc
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    where = f" to {host}" if host else ""
     if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return APITimeoutError(f"timed out before the request was sent ({text})", request_sent=False)
+        return APITimeoutError(f"timed out before the request{where} was sent ({text})", request_sent=False)
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"timed out after the request was sent ({text})", request_sent=True)
+        return APITimeoutError(f"timed out after the request{where} was sent ({text})", request_sent=True)
     if isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return APIConnectionError(f"could not connect ({text})", request_sent=False)
+        return APIConnectionError(f"could not connect{where} ({text})", request_sent=False)
     if isinstance(exc, httpx.DecodingError):
-        return MalformedResponseError(f"the response body could not be decoded ({text})")
-    return APIConnectionError(f"the connection failed ({text})", request_sent=True)
+        return MalformedResponseError(
+            f"the response body{where.replace(' to', ' from')} could not be decoded ({text})"
+        )
+    return APIConnectionError(f"the connection{where} failed ({text})", request_sent=True)
+
+
+def _may_have_created(error: Sora2CharactersError) -> bool:
+    """Whether a createTask that ended in ``error`` may still have created (and billed) a task."""
+    if isinstance(error, APIConnectionError):
+        return error.request_sent
+    if isinstance(error, MalformedResponseError):
+        return True
+    if isinstance(error, APIError):
+        if error.code is not None:
+            return error.code in (500, 501)
+        return (error.http_status or 0) >= 500
+    return False
+
+
+def _capped(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
+    """``timeout`` with no part longer than ``seconds``."""
+    parts = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    connect, read, write, pool = (seconds if part is None else min(part, seconds) for part in parts)
+    return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
+
+
+def _cut(text: str) -> str:
+    """Cut a message the server wrote to :data:`MAX_MESSAGE_CHARS` (a proxy may send a whole page)."""
+    if len(text) <= MAX_MESSAGE_CHARS:
+        return text
+    return f"{text[:MAX_MESSAGE_CHARS]}... ({len(text)} characters)"
 
 
 class RateLimiter:
@@ -200,6 +298,8 @@ class ClientCore:
             {
                 "Authorization": f"Bearer {config.api_key.reveal()}",
                 "Accept": "application/json",
+                # Only what the body cap can decompress with a bound (see _transport).
+                "Accept-Encoding": "gzip, deflate",
                 "User-Agent": f"sora2-characters-python/{_version}",
             }
         )
@@ -214,6 +314,11 @@ class ClientCore:
             RequestKind.UPLOAD, config.upload_base_url, config.upload_timeout, decode_upload_envelope
         )
 
+    def renew_locks(self) -> None:
+        """Give a forked child its own rate-limit lock (a parent thread may have held it)."""
+        if self.config.max_tasks_per_second is not None:
+            self.limiter = RateLimiter(self.config.max_tasks_per_second)
+
     # -- one request with retries -----------------------------------------------------------------
 
     def request(
@@ -224,12 +329,17 @@ class ClientCore:
         deadline: float | None = None,
         on_error: Callable[[APIError], APIError] | None = None,
     ) -> Flow[Any]:
-        """Send a request on ``route``, retrying per its rules; return the envelope's ``data``."""
+        """Send a request on ``route``, retrying per its rules; return the envelope's ``data``.
+
+        Each attempt as a whole (slot, sending, the whole body) is bounded by the route's total,
+        and by ``deadline`` (a ``clock()`` time) when one is given.
+        """
         config = self.config
         clock = self.clock
         kind = route.kind
         base = route.base_url
         timeout = route.timeout
+        total = route.total
         decode = route.decode
         limiter = self.limiter if kind is RequestKind.CREATE else None
         attempt = 0
@@ -237,26 +347,31 @@ class ClientCore:
             if limiter is not None:
                 yield from self._acquire(limiter)
             current = spec() if callable(spec) else spec
-            request_timeout = timeout
+            request_timeout, request_total, cut_short = timeout, total, False
             if deadline is not None:
-                remaining = deadline - clock()
-                if remaining < self._read_timeout:
-                    request_timeout = httpx.Timeout(max(remaining, _MIN_DEADLINE_TIMEOUT_S))
+                remaining = max(deadline - clock(), _MIN_DEADLINE_TIMEOUT_S)
+                if remaining < total:
+                    request_timeout, request_total = _capped(timeout, remaining), remaining
+                    cut_short = True
             started = clock()
+            url = base + current.path
             outcome = yield Send(
                 method=current.method,
-                url=base + current.path,
+                url=url,
                 headers=self.headers,
                 timeout=request_timeout,
+                total=request_total,
                 params=current.params,
                 json=current.json,
                 files=current.files,
             )
-            status, data, error, cause = self._settle(outcome, decode, on_error)
+            status, data, error, cause = self._settle(outcome, url, decode, on_error)
             if logger.isEnabledFor(_DEBUG):
                 self._log(current, status, attempt, clock() - started, error)
             if error is None:
                 return data
+            if cut_short and isinstance(error, APITimeoutError):  # the deadline, not the server, ended it
+                raise _DeadlineCutError(error) from (cause or error)
             if attempt < config.max_retries and should_retry(kind, error):
                 retry_after = error.retry_after if isinstance(error, APIError) else None
                 delay = retry_delay(attempt, self.rng.random(), retry_after)
@@ -278,28 +393,38 @@ class ClientCore:
     def _settle(
         self,
         outcome: Outcome,
+        url: str,
         decode: Callable[[int, bytes], Any],
         on_error: Callable[[APIError], APIError] | None,
     ) -> tuple[int | None, Any, Sora2CharactersError | None, BaseException | None]:
         """Decode a response or translate a transport error: ``(status, data, error, cause)``."""
-        if not isinstance(outcome, httpx.Response):
+        if not isinstance(outcome, Received):
             assert outcome is not None  # noqa: S101 - the shells send a response or an exception
-            return None, None, translate_transport_error(outcome), outcome
+            error = self.redact(translate_transport_error(outcome, httpx.URL(url).host))
+            return None, None, error, (None if error is outcome else outcome)
         status = outcome.status_code
         try:
             return status, decode(status, outcome.content), None, None
         except APIError as exc:
-            self._redact(exc)
+            self.redact(exc)
             if "retry-after" in outcome.headers:  # the decoder sees the body only
                 exc.retry_after = parse_retry_after(outcome.headers.get("retry-after"), self.wall_clock())
             return status, None, (on_error(exc) if on_error is not None else exc), None
 
-    def _redact(self, error: APIError) -> None:
-        """Blank the API key out of a message the server wrote (some echo the key they refused)."""
+    def redact(self, error: E) -> E:
+        """Blank the API key out of every text of ``error`` (some servers echo the key they refused).
+
+        Messages are redacted first and cut to length after, so no part of a key survives a cut.
+        """
         key = self.config.api_key.reveal()
-        if key in error.message:
-            error.message = error.message.replace(key, "[redacted]")
-            error.args = (error.message,)
+        for name in ("message", "fail_message"):
+            text = getattr(error, name, None)
+            if isinstance(text, str):
+                setattr(error, name, _cut(text.replace(key, REDACTED)))
+        error.args = tuple(
+            _cut(arg.replace(key, REDACTED)) if isinstance(arg, str) else arg for arg in error.args
+        )
+        return error
 
     @staticmethod
     def _log(
@@ -337,29 +462,52 @@ class ClientCore:
         callback_url: str | None,
     ) -> Flow[CreatedTask]:
         """createTask: validate, send once (retried only when no task can exist), return CreatedTask."""
-        check_url("video_url", video_url)
-        check_text("character_prompt", character_prompt)
-        check_text("safety_instruction", safety_instruction)
-        if callback_url is not None:
-            check_url("callback_url", callback_url)
-        spec = build_create_task(video_url, character_prompt, safety_instruction, callback_url)
-        data = yield from self.request(spec, self.create_route)
-        return CreatedTask.from_data(data)
+        spec = _create_spec(video_url, character_prompt, safety_instruction, callback_url)
+        return (yield from self._create(spec, deadline=None))
+
+    def _create(self, spec: RequestSpec, *, deadline: float | None) -> Flow[CreatedTask]:
+        """Send createTask; an error after which a task may exist says so (``task_may_exist``)."""
+        try:
+            try:
+                data = yield from self.request(spec, self.create_route, deadline=deadline)
+            except _DeadlineCutError as cut:
+                raise cut.error from cut
+            created = CreatedTask.from_data(data)
+            try:
+                check_task_id(created.task_id)
+            except InvalidInputError as exc:
+                raise MalformedResponseError(
+                    f"createTask answered an unusable taskId ({exc.message})"
+                ) from exc
+        except Sora2CharactersError as error:
+            if _may_have_created(error):
+                error.task_unknown()
+            raise
+        return created
 
     def get_task(self, task_id: str) -> Flow[TaskInfo]:
         """Query a task once; an unknown id raises NotFoundError (404, or 422 "recordInfo is null")."""
         check_task_id(task_id)
-        return (yield from self._query_task(task_id, deadline=None))
+        try:
+            return (yield from self._query_task(task_id, deadline=None))
+        except Sora2CharactersError as error:
+            error.about_task(task_id)
+            raise
 
     def _query_task(self, task_id: str, *, deadline: float | None) -> Flow[TaskInfo]:
-        """Query an already checked task id."""
+        """Query an already checked task id; a record of another task is a MalformedResponseError."""
         data = yield from self.request(
             build_task_query(task_id),
             self.query_route,
             deadline=deadline,
             on_error=not_found_from_task_query,
         )
-        return TaskInfo.from_data(data, task_id=task_id)
+        info = TaskInfo.from_data(data, task_id=task_id)
+        if info.task_id != task_id:
+            raise MalformedResponseError(
+                f"asked for task {task_id!r}, the service answered the record of task {info.task_id!r}"
+            )
+        return info
 
     def get_credits(self) -> Flow[float]:
         """Return the remaining credit balance."""
@@ -370,7 +518,7 @@ class ClientCore:
         """Validate by content, then stream to the upload endpoint under one unique path for all attempts."""
         from ._uploads import prepare_upload  # noqa: PLC0415 - on the first upload: keeps Client's import small
 
-        prepared = prepare_upload(source, file_name=file_name)
+        prepared = yield from _offload(lambda: prepare_upload(source, file_name=file_name))
         opened: list[IO[bytes]] = []
 
         def build() -> RequestSpec:
@@ -402,7 +550,8 @@ class ClientCore:
         """Poll until the task ends or ``max_wait`` passes; see ``Client.wait``."""
         check_task_id(task_id)
         max_wait_s, interval = self._wait_options(max_wait, poll_interval)
-        return (yield from self._wait(task_id, max_wait_s, interval, on_update))
+        start = self.clock()
+        return (yield from self._wait(task_id, start, max_wait_s, interval, on_update))
 
     def _wait_options(self, max_wait: float, poll_interval: float | None) -> tuple[float, float | None]:
         """Check ``max_wait`` and ``poll_interval``; the interval defaults to the client's."""
@@ -414,24 +563,50 @@ class ClientCore:
     def _wait(
         self,
         task_id: str,
+        start: float,
         max_wait_s: float,
         interval: float | None,
         on_update: Callable[[TaskInfo], Any] | None,
         *,
         first_poll_delayed: bool = False,
     ) -> Flow[TaskInfo]:
-        """Poll an already checked task id with already checked options.
+        """Poll an already checked task id until ``start + max_wait_s``.
 
+        Every error raised names the task (``task_id``) and says how to resume.
         ``first_poll_delayed`` waits one poll interval before the first query: a task just created
         cannot have ended yet, so asking at once would only add a request.
         """
+        try:
+            return (
+                yield from self._poll(
+                    task_id, start, max_wait_s, interval, on_update, first_poll_delayed=first_poll_delayed
+                )
+            )
+        except TaskFailedError as failed:
+            self.redact(failed)  # the key blanked out of the server's failMsg
+            raise
+        except Sora2CharactersError as error:
+            if error.task_id is None:
+                error.about_task(task_id)
+            raise
+
+    def _poll(
+        self,
+        task_id: str,
+        start: float,
+        max_wait_s: float,
+        interval: float | None,
+        on_update: Callable[[TaskInfo], Any] | None,
+        *,
+        first_poll_delayed: bool,
+    ) -> Flow[TaskInfo]:
         clock = self.clock
-        start = clock()
         deadline = start + max_wait_s
         last_state: TaskState | None = None
         if first_poll_delayed:
-            first = interval if interval is not None else poll_delay(0.0, self.rng.random())
-            yield Pause(min(first, max_wait_s))
+            now = clock()
+            first = interval if interval is not None else poll_delay(now - start, self.rng.random())
+            yield Pause(max(0.0, min(first, deadline - now)))
         while True:
             info: TaskInfo | None
             try:
@@ -470,17 +645,36 @@ class ClientCore:
         poll_interval: float | None,
         on_update: Callable[[TaskInfo], Any] | None,
     ) -> Flow[TaskInfo]:
-        """createTask, then wait for it (the wait options are checked before anything is sent).
+        """createTask, then wait for it; ``max_wait`` counts from the call, createTask included.
 
-        The first query comes one poll interval after the create.
+        Every argument is checked before anything is sent. The first query comes one poll interval
+        after the create (a task just created cannot have ended).
         """
         max_wait_s, interval = self._wait_options(max_wait, poll_interval)
-        created = yield from self.create_character(
-            video_url,
-            character_prompt=character_prompt,
-            safety_instruction=safety_instruction,
-            callback_url=callback_url,
-        )
+        spec = _create_spec(video_url, character_prompt, safety_instruction, callback_url)
+        start = self.clock()
+        created = yield from self._create(spec, deadline=start + max_wait_s)
         return (
-            yield from self._wait(created.task_id, max_wait_s, interval, on_update, first_poll_delayed=True)
+            yield from self._wait(
+                created.task_id, start, max_wait_s, interval, on_update, first_poll_delayed=True
+            )
         )
+
+
+def _create_spec(
+    video_url: str, character_prompt: str | None, safety_instruction: str | None, callback_url: str | None
+) -> RequestSpec:
+    """Check createTask's arguments and build its request."""
+    check_url("video_url", video_url)
+    check_text("character_prompt", character_prompt)
+    check_text("safety_instruction", safety_instruction)
+    if callback_url is not None:
+        check_url("callback_url", callback_url)
+    return build_create_task(video_url, character_prompt, safety_instruction, callback_url)
+
+
+def _offload(work: Callable[[], T]) -> Flow[T]:
+    """Run blocking ``work`` through the shell (in a worker thread on the async client)."""
+    effect = Offload(work)
+    yield effect
+    return effect.outcome()

@@ -23,6 +23,11 @@ The tree::
     ├── WaitTimeoutError               ``max_wait`` passed before the task ended (.task_id, .last_state)
     └── WebhookVerificationError       a callback's signature is missing, wrong or stale
 
+Every exception carries ``task_id`` (the task it concerns, once one is known, else ``None``) and
+``task_may_exist`` (``True`` when a createTask may have created, and billed, a task whose id never
+arrived); both are named in the message with what to do next. Every exception pickles with its
+attributes, so worker pools (``multiprocessing``, ``ProcessPoolExecutor``, Celery) report it.
+
 Any other body code raises :class:`APIError` itself with that code. A task that ran and failed is not
 an HTTP error, so :class:`TaskFailedError` and :class:`WaitTimeoutError` stand apart from
 :class:`APIError`. Foreign exceptions (httpx's, ``json``'s) are translated in one place and chained
@@ -63,7 +68,54 @@ __all__ = [
 
 
 class Sora2CharactersError(Exception):
-    """The root of every exception this library raises."""
+    """The root of every exception this library raises.
+
+    Attributes:
+        task_id: the task the error concerns, when one is known (a poll, a wait, a failed task).
+        task_may_exist: ``True`` when a createTask whose outcome is unknown may have created (and
+            billed) a task; look for it before creating another.
+
+    """
+
+    task_id: str | None = None
+    task_may_exist: bool = False
+    #: What to do next, added to the message (how to resume, how to look for a task).
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = self._describe()
+        return f"{text}. {self.hint}" if self.hint else text
+
+    def _describe(self) -> str:
+        return super().__str__()
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # The default (``cls(*args)``) breaks on keyword-only constructors and loses attributes.
+        return (_restore, (type(self), self.args, dict(vars(self))))
+
+    def about_task(self, task_id: str) -> None:
+        """Attach the task this error concerns, and say how to resume waiting for it."""
+        self.task_id = task_id
+        self.hint = (
+            f"The task {task_id} may still finish: resume with client.wait({task_id!r}) "
+            f"or `sora2-characters wait {task_id}`"
+        )
+
+    def task_unknown(self) -> None:
+        """Mark a createTask whose outcome is unknown: a task may exist, and may be billed."""
+        self.task_may_exist = True
+        self.hint = (
+            "A task may have been created (and billed) although its id never arrived: "
+            "check the task list of your Apikley account before creating it again"
+        )
+
+
+def _restore(cls: type[Sora2CharactersError], args: tuple[object, ...], state: dict[str, object]) -> object:
+    """Rebuild a pickled exception without calling its constructor."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    vars(error).update(state)
+    return error
 
 
 class APIError(Sora2CharactersError):
@@ -94,7 +146,7 @@ class APIError(Sora2CharactersError):
         self.retry_after = retry_after
         super().__init__(message)
 
-    def __str__(self) -> str:
+    def _describe(self) -> str:
         parts = []
         if self.code is not None:
             parts.append(f"code {self.code}")
@@ -237,6 +289,9 @@ class TaskFailedError(Sora2CharactersError):
         code = f" [failCode {self.fail_code}]" if self.fail_code else ""
         retry = " (a failure on the service's side: submitting again may succeed)" if self.transient else ""
         super().__init__(f"task {self.task_id} failed{code}: {detail}{retry}")
+        self.hint = (
+            f"See the task with client.get_task({self.task_id!r}) or `sora2-characters status {self.task_id}`"
+        )
 
 
 class WaitTimeoutError(Sora2CharactersError):
@@ -255,6 +310,7 @@ class WaitTimeoutError(Sora2CharactersError):
         self.max_wait = max_wait
         state = last_state.value if last_state is not None else "unknown"
         super().__init__(f"task {task_id} did not finish within {max_wait:g} s (last state: {state})")
+        self.about_task(task_id)
 
 
 class WebhookVerificationError(Sora2CharactersError):

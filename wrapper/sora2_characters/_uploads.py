@@ -37,24 +37,88 @@ class PreparedUpload:
     upload_path: str
     file_name: str
     mime_type: str
+    #: The size measured when it was checked; every attempt sends exactly this many bytes.
+    size: int
     _path: str | None = None
     _data: bytes | None = None
     _file: IO[bytes] | None = None
 
     def open(self) -> IO[bytes]:
-        """Return a stream positioned at the start of the content (a new file handle for a path)."""
+        """Return a stream of exactly :attr:`size` bytes from the start of the content.
+
+        A path gets a new file handle. Reading raises InvalidInputError if the file has grown or
+        shrunk since it was checked (the request declared its length).
+        """
         if self._path is not None:
-            return open(self._path, "rb")
-        if self._data is not None:
+            try:
+                stream: IO[bytes] = open(self._path, "rb")  # noqa: SIM115 - closed by the caller
+            except OSError as exc:
+                raise InvalidInputError("source", f"cannot read the file ({exc.strerror or exc})") from exc
+        elif self._data is not None:
             return io.BytesIO(self._data)
-        assert self._file is not None  # noqa: S101 - one of the three is always set
-        self._file.seek(0)
-        return self._file
+        else:
+            assert self._file is not None  # noqa: S101 - one of the three is always set
+            stream = self._file
+            stream.seek(0)
+        return _ExactReader(stream, self.size)  # type: ignore[return-value]
 
     @property
     def owns_stream(self) -> bool:
         """Whether :meth:`open` returns a stream the caller must close."""
         return self._file is None
+
+
+class _ExactReader:
+    """A file read as exactly ``size`` bytes: growing or shrinking while it streams is an error.
+
+    ``seek``/``tell`` report ``size`` as the length, so the request declares it; ``fileno`` is
+    hidden so nothing measures the file again behind our back.
+    """
+
+    def __init__(self, stream: IO[bytes], size: int) -> None:
+        self._stream = stream
+        self._size = size
+        self._sent = 0
+
+    def read(self, n: int = -1) -> bytes:
+        """Read up to ``n`` bytes (all that is left for -1), checking the size as the file ends."""
+        if n is None or n < 0:
+            parts = []
+            while part := self.read(_READ_CHUNK):
+                parts.append(part)
+            return b"".join(parts)
+        left = self._size - self._sent
+        try:
+            data = self._stream.read(min(n, left + 1))
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError("source", f"could not be read while uploading ({exc})") from exc
+        if len(data) > left:
+            raise InvalidInputError(
+                "source", f"grew while it was uploaded; it was checked at {self._size} bytes"
+            )
+        self._sent += len(data)
+        if not data and left > 0 and n > 0:
+            raise InvalidInputError(
+                "source", f"shrank while it was uploaded: {self._sent} of the {self._size} bytes checked"
+            )
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Rewind (offset 0) or report the length (``SEEK_END``); other seeks are not needed."""
+        if whence == io.SEEK_END:
+            return self._size
+        if whence == io.SEEK_SET and offset == 0:
+            self._stream.seek(0)
+            self._sent = 0
+        return self._sent
+
+    def tell(self) -> int:
+        """Bytes read so far."""
+        return self._sent
+
+    def close(self) -> None:
+        """Close the underlying stream."""
+        self._stream.close()
 
 
 @attrs.frozen(slots=True)
@@ -165,6 +229,7 @@ def prepare_upload(
         upload_path=f"{UPLOAD_PREFIX}/{uuid.uuid4().hex}",
         file_name=file_name,
         mime_type=info.mime_type or MIME_TYPES[container],
+        size=size,
         path=resolved.path,
         data=resolved.data,
         file=resolved.file,

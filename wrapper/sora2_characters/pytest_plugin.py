@@ -10,6 +10,10 @@
   lasts at most ``CLIENT_MAX_SLEEP`` (5 ms), so a test of a 455 or 429 costs milliseconds.
 * ``prism_mock``: a Prism mock of the bundled spec, shared by the session (needs ``npm ci``; a
   missing Prism fails the test with the reason, it is never skipped silently).
+* ``apikley_pact``: a pact-python ``Pact`` between your project (``apikley_pact_consumer``, by
+  default the project's name) and the provider ``apikley``, written to ``--apikley-pact-dir``
+  (default ``pacts/``, relative to the rootdir) when the test passes. Needs the ``contracts``
+  extra; verify the written pact with ``sora2-characters contracts verify``.
 
 Nothing heavy is imported until a fixture is used: pytest loads this module in every run of every
 project that installed the package.
@@ -25,13 +29,18 @@ Example::
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import AsyncIterator, Iterator
+import tomllib
+from collections.abc import AsyncIterator, Generator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 if TYPE_CHECKING:
+    from pact import Pact
+
     from sora2_characters import AsyncClient, Client
     from sora2_characters._prism import PrismServer
     from sora2_characters.testing import FakeApikley
@@ -56,6 +65,16 @@ async def _instant_async_sleep(seconds: float) -> None:
     import anyio  # noqa: PLC0415 - keep plugin import light
 
     await anyio.sleep(min(seconds, CLIENT_MAX_SLEEP))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--apikley-pact-dir``: where ``apikley_pact`` writes the pacts of passing tests."""
+    parser.getgroup("sora2-characters").addoption(
+        "--apikley-pact-dir",
+        default="pacts",
+        metavar="DIR",
+        help="folder the apikley_pact fixture writes pacts to, relative to the rootdir (default: pacts)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -116,3 +135,66 @@ def prism_mock() -> Iterator[PrismServer]:
 
     with PrismServer(mode="mock") as prism:
         yield prism
+
+
+# ---- Pact (the 'contracts' extra) ---------------------------------------------------------------
+
+#: The call-phase report of each test, for ``apikley_pact`` to write only the pacts of passing tests.
+_CALL_REPORT = pytest.StashKey[pytest.TestReport]()
+#: The pact files this session wrote already: the first write of a session replaces the file.
+_WRITTEN = pytest.StashKey[set[Path]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Remember each test's call-phase report (``apikley_pact`` reads it at teardown)."""
+    report = yield
+    if isinstance(report, pytest.TestReport) and report.when == "call":
+        item.stash[_CALL_REPORT] = report
+    return report
+
+
+@pytest.fixture
+def apikley_pact_consumer(request: pytest.FixtureRequest) -> str:
+    """Return the consumer name of ``apikley_pact``: the project's name.
+
+    That is ``[project].name`` of the rootdir's pyproject.toml, else the rootdir's name. Override the
+    fixture to choose another.
+    """
+    root = request.config.rootpath
+    try:
+        with (root / "pyproject.toml").open("rb") as file:
+            name = tomllib.load(file).get("project", {}).get("name")
+    except (OSError, tomllib.TOMLDecodeError):
+        name = None
+    return name if isinstance(name, str) and name else root.name
+
+
+@pytest.fixture
+def apikley_pact(request: pytest.FixtureRequest, apikley_pact_consumer: str) -> Iterator[Pact]:
+    """Yield a pact-python ``Pact(apikley_pact_consumer, "apikley")``; write it when the test passes.
+
+    Define interactions on it, serve it (``with apikley_pact.serve() as server:``), bind a client to
+    ``str(server.url)`` and call it. After a passing test the pact is written to
+    ``--apikley-pact-dir``: the first test of a session replaces the file, later ones add to it.
+    One ``Pact`` per test (pact-python refuses new states once its mock server ran).
+    """
+    os.environ["PACT_DO_NOT_TRACK"] = "true"  # pact-python reports usage otherwise
+    try:
+        from pact import Pact  # noqa: PLC0415 - the 'contracts' extra, loaded only when used
+    except ImportError:
+        pytest.fail(
+            "apikley_pact needs pact-python: pip install 'sora2-characters[contracts]'", pytrace=False
+        )
+    pact = Pact(apikley_pact_consumer, "apikley")
+    yield pact
+    report = request.node.stash.get(_CALL_REPORT, None)
+    if report is None or not report.passed:
+        return
+    folder = Path(request.config.getoption("--apikley-pact-dir"))
+    if not folder.is_absolute():
+        folder = request.config.rootpath / folder
+    written = request.config.stash.setdefault(_WRITTEN, set())
+    target = folder / f"{apikley_pact_consumer}-apikley.json"
+    pact.write_file(folder, overwrite=target not in written)
+    written.add(target)

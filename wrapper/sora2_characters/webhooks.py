@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ._exceptions import MalformedResponseError, WebhookVerificationError
-from ._models import TaskInfo
+from ._models import TaskInfo, _id_str
 
 __all__ = [
     "DEFAULT_TOLERANCE_S",
@@ -110,12 +110,15 @@ def parse_callback(body: bytes | bytearray | memoryview | str | Mapping[str, Any
 
 
 def _task_id_of(payload: Mapping[str, Any]) -> str:
+    """Return the task id exactly as :func:`parse_callback` reports it (the signature covers it)."""
     data = payload.get("data")
     if isinstance(data, Mapping):
-        for key in ("taskId", "task_id"):
-            value = data.get(key)
-            if isinstance(value, str) and value:
-                return value
+        found = data.get("taskId")
+        if found is None:
+            found = data.get("task_id")
+        task_id = _id_str(found)
+        if task_id:
+            return task_id
     raise WebhookVerificationError("the callback has no data.taskId to verify")
 
 

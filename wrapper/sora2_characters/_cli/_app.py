@@ -13,6 +13,7 @@ import click
 from .._exceptions import NotFoundError, Sora2CharactersError, WaitTimeoutError
 from .._polling import DEFAULT_MAX_WAIT_S
 from ._backend import EMBEDDED_NOTICE, FAKE_TASK_SECONDS, Backend, Settings, open_client
+from ._contracts import contracts
 from ._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for, exit_code_table
 from ._output import Output, Redactor
 from ._progress import make_reporter
@@ -429,21 +430,35 @@ def mock(  # noqa: PLR0917 - click passes options as arguments
         )
 
     try:
-        # The one place that builds a fake from options, and the one serve loop: those of
-        # ``python -m sora2_characters.testing``, whose defaults cover what mock does not offer.
-        from ..testing import build_parser, fake_from_args, serve  # noqa: PLC0415 - keeps --help fast
-
-        args = build_parser().parse_args([])
-        args.host, args.port, args.api_key, args.accept_any_key = host, port, fake_key, accept_any_key
-        args.time_scale, args.credits, args.error_style = time_scale, initial_credits, error_style
-        serve(fake_from_args(args), out=output.stderr, announce=announce)
+        from ..testing import FakeApikley, PortInUseError, serve  # noqa: PLC0415 - keeps --help fast
     except ImportError as exc:
         output.error(exc, hint=f"the fake needs starlette and uvicorn: {_RESOURCE_HINT}")
         return EXIT_UNEXPECTED
-    except Exception as exc:  # noqa: BLE001 - e.g. the port is taken, or the server died
+    try:
+        fake = FakeApikley(
+            host=host,
+            port=port,
+            api_key=fake_key,
+            accept_any_key=accept_any_key,
+            time_scale=time_scale,
+            initial_credits=initial_credits,
+            error_style="http" if error_style == "http" else "live",
+        )
+    except ValueError as exc:  # e.g. an empty --key
+        output.error(exc)
+        return EXIT_USAGE
+    try:
+        serve(fake, out=output.stderr, announce=announce)
+    except PortInUseError as exc:  # its message suggests --port 0
+        output.error(exc)
+        return exit_code_for(exc)
+    except Exception as exc:  # noqa: BLE001 - e.g. the server died
         output.error(exc)
         return EXIT_UNEXPECTED
     return EXIT_OK
+
+
+cli.add_command(contracts)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -28,11 +28,25 @@ from .._exceptions import (
     UsageLimitError,
     WaitTimeoutError,
 )
+from .._fake.errors import PortInUseError
+from ..contracts._errors import (
+    ContractError,
+    NodeNotFoundError,
+    NotAPactError,
+    PactFileError,
+    PactVerificationError,
+    SpecMismatchError,
+    SpecNotFoundError,
+    UnsupportedPactVersionError,
+    ValidatorNotFoundError,
+    WrongProviderError,
+)
 
 __all__ = [
     "EXIT_CODES",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
+    "EXIT_PORT_IN_USE",
     "EXIT_UNEXPECTED",
     "EXIT_USAGE",
     "exit_code_for",
@@ -44,6 +58,7 @@ EXIT_OK: Final = 0
 EXIT_UNEXPECTED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
+EXIT_PORT_IN_USE: Final = 20
 
 #: (exception class, exit code, what it means), most specific class first.
 EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
@@ -65,6 +80,17 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (GenerationFailedError, 17, "501: generation failed"),
     (FeatureDisabledError, 18, "505: the feature is disabled"),
     (APIError, 19, "any other API error code"),
+    (PortInUseError, EXIT_PORT_IN_USE, "mock: the port is already in use (--port 0 picks a free one)"),
+    (NotAPactError, 22, "contracts: the file is not a pact (not JSON, no consumer/provider/interactions)"),
+    (WrongProviderError, 23, "contracts: the pact is for another provider than apikley"),
+    (UnsupportedPactVersionError, 24, "contracts: a pact specification version the verifier does not know"),
+    (PactFileError, 21, "contracts: a pact file is missing or unreadable"),
+    (SpecNotFoundError, 25, "contracts: the bundled spec to check against is missing"),
+    (NodeNotFoundError, 26, "contracts: Node.js is not installed"),
+    (ValidatorNotFoundError, 27, "contracts: swagger-mock-validator is not installed (run npm ci)"),
+    (PactVerificationError, 28, "contracts: an interaction failed against the fake Apikley"),
+    (SpecMismatchError, 29, "contracts: the pact asks or expects what the spec does not allow"),
+    (ContractError, 30, "contracts: another failure (pact-python missing, a tool crashed)"),
 )
 
 

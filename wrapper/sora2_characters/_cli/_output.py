@@ -149,7 +149,20 @@ class Output:
         if self._emitted:  # pragma: no cover - a programming error, never two objects on stdout
             raise RuntimeError("a JSON result was already written")
         self._emitted = True
-        self._write(self.stdout, json.dumps(jsonable(payload), ensure_ascii=False, sort_keys=True) + "\n")
+        # Redacted value by value before encoding: JSON escaping could hide a key from a text search.
+        self._write(
+            self.stdout,
+            json.dumps(self._redact_tree(jsonable(payload)), ensure_ascii=False, sort_keys=True) + "\n",
+        )
+
+    def _redact_tree(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {self.redact(str(key)): self._redact_tree(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self._redact_tree(item) for item in value]
+        return value
 
 
 def _human_value(value: Any) -> str:

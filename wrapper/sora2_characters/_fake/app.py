@@ -30,8 +30,15 @@ from starlette.routing import Route
 from sora2_characters._fake import schema
 from sora2_characters._fake.callbacks import run_scheduler
 from sora2_characters._fake.faults import UPLOAD_OPERATIONS, Fault, FaultPlan
-from sora2_characters._fake.responses import DropResponse, dumps, envelope, json_response, malformed
-from sora2_characters._fake.state import FakeState, PlannedFailure, RecordedRequest, UploadedFile
+from sora2_characters._fake.responses import (
+    DropResponse,
+    default_message,
+    envelope,
+    malformed,
+    spring_error,
+)
+from sora2_characters._fake.routes import FILES_PREFIX, OPERATION_PATHS, UPLOAD_API_MOUNT
+from sora2_characters._fake.state import FakeState, PlannedFailure, RecordedRequest, StoredFile
 from sora2_characters._fake.uploads import (
     UploadParseError,
     decode_base64,
@@ -43,26 +50,10 @@ from sora2_characters._fake.uploads import (
 from sora2_characters._fake.videos import MAX_VIDEO_BYTES, VIDEO_FAIL_CODE, video_problem
 from sora2_characters._validation import is_loopback_host
 
-UPLOAD_PREFIX = "/file-upload"
-FILES_PREFIX = "/files/"
-_MESSAGES = {
-    400: "Bad request",
-    401: "You do not have access permissions",
-    402: "Credits insufficient",
-    404: "Not found",
-    422: "Validation error: a parameter is invalid",
-    429: "Rate limit exceeded",
-    433: "Usage limit exceeded",
-    455: "Service under maintenance",
-    500: "Server error",
-    501: "Generation failed",
-    505: "Feature disabled",
-}
-
-
-def default_message(code: int) -> str:
-    """Return the message sent with ``code`` when the caller gave none."""
-    return _MESSAGES.get(code, f"Error {code}")
+#: The largest request body the jobs API reads (its bodies are a few kilobytes).
+MAX_JOBS_BODY_BYTES = 1024 * 1024
+#: The largest request body the upload API reads (a 10 MB video, base64-encoded, with room to spare).
+MAX_UPLOAD_BODY_BYTES = 32 * 1024 * 1024
 
 
 @dataclass
@@ -82,7 +73,7 @@ class Context:
     faults: FaultPlan
     base_url: Callable[[], str]
 
-    def own_file(self, url: str) -> UploadedFile | bool | None:
+    def own_file(self, url: str) -> StoredFile | bool | None:
         """Return the stored file ``url`` names; ``False`` when ``url`` is not one of this fake's files."""
         base = urlsplit(self.base_url())
         try:
@@ -93,8 +84,7 @@ class Context:
         same_port = port == base.port and (is_loopback_host(host) or host == base.hostname)
         if not same_port or not parts.path.startswith(FILES_PREFIX):
             return False
-        with self.state.lock:
-            return self.state.files.get(unquote(parts.path[len(FILES_PREFIX) :]))
+        return self.state.file(unquote(parts.path[len(FILES_PREFIX) :]))
 
     def file_url(self, file_path: str) -> str:
         """Return the download URL of a stored file."""
@@ -147,10 +137,21 @@ async def _dispatch(ctx: Context, request: Request, operation: str, handler: Han
     try:
         if fault is not None and fault.kind == "drop" and fault.when == "before_read":
             return DropResponse()
+        style = ctx.state.settings.error_style
+        answering_fault = fault is not None and fault.kind != "latency"
+        if not answering_fault and not _authorized(ctx, request):
+            # The key is checked before the body is read: a stranger cannot make the fake read anything.
+            response = envelope(401, default_message(401, style, upload=upload), style=style, upload=upload)
+            status = response.status_code
+            return response
         try:
-            body = await request.body()
+            body = await _read_body(request, MAX_UPLOAD_BODY_BYTES if upload else MAX_JOBS_BODY_BYTES)
         except ClientDisconnect:  # the client gave up (its timeout) while we slept: nobody to answer
             return DropResponse()
+        except BodyTooLargeError as exc:
+            response = envelope(413, str(exc), style=style, upload=upload)
+            response.status_code = status = 413  # refused at the HTTP level in both styles
+            return response
         response = await _answer(
             ctx, request, operation=operation, handler=handler, fault=fault, body=body, upload=upload
         )
@@ -160,6 +161,27 @@ async def _dispatch(ctx: Context, request: Request, operation: str, handler: Han
         return response
     finally:
         _record(ctx, request, body, operation=operation, fault=fault, status=status)
+
+
+class BodyTooLargeError(Exception):
+    """A request body over the fake's limit (announced by Content-Length, or counted as it arrived)."""
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """Read the body, refusing one over ``limit`` bytes before reading it when Content-Length says so.
+
+    A body without a usable Content-Length (chunked) is counted as it arrives and refused as soon as
+    it passes the limit, so memory stays bounded by the limit.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError(f"body: at most {limit} bytes; Content-Length says {int(declared)}")
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > limit:
+            raise BodyTooLargeError(f"body: at most {limit} bytes")
+    return bytes(received)
 
 
 def _record(
@@ -201,17 +223,19 @@ async def _answer(
     if fault is not None and fault.kind == "code":
         assert fault.code is not None  # noqa: S101 - Fault.__post_init__ guarantees it
         http_status = fault.http_status
-        response = envelope(fault.code, fault.msg or default_message(fault.code), style=style, upload=upload)
+        message = fault.msg or default_message(fault.code, style, upload=upload)
+        response = envelope(fault.code, message, style=style, upload=upload)
         if http_status is not None:
             response.status_code = http_status
         return response
     if fault is not None and fault.kind == "rate_limit":
-        response = envelope(429, fault.msg or default_message(429), style="http", upload=upload)
+        response = envelope(429, fault.msg or default_message(429, style), style=style, upload=upload)
+        response.status_code = 429  # a rate limit is an HTTP 429 in both styles
         if fault.retry_after is not None:
             response.headers["Retry-After"] = fault.retry_after
         return response
     if not _authorized(ctx, request):
-        outcome = Outcome(401, "Unauthorized" if upload else default_message(401))
+        outcome = Outcome(401, default_message(401, style, upload=upload))
     else:
         outcome = await handler(ctx, request, body)
     response = envelope(outcome.code, outcome.msg, outcome.data, style=style, upload=upload)
@@ -227,6 +251,8 @@ def _json_body(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         raise UploadParseError("body: not valid JSON") from None
+    except RecursionError:  # a document nested thousands deep: refused, never a 500
+        raise UploadParseError("body: JSON nested too deeply") from None
 
 
 # ---- the jobs API ----------------------------------------------------------------------------
@@ -238,7 +264,7 @@ async def _video_failure(ctx: Context, url: str) -> PlannedFailure | None:
         return None
     stored = ctx.own_file(url)
     content: bytes | None
-    if isinstance(stored, UploadedFile) and stored.content is not None:
+    if isinstance(stored, StoredFile) and stored.content is not None:
         content = stored.content
     elif stored is None:
         return PlannedFailure("404", "character_file_url: no file is stored at this URL")
@@ -259,21 +285,36 @@ async def _video_failure(ctx: Context, url: str) -> PlannedFailure | None:
     return None if problem is None else PlannedFailure(VIDEO_FAIL_CODE, problem)
 
 
+def _create_problem(payload: Any, style: str) -> Outcome | None:
+    problem = schema.validate(payload, schema.request_schema("createTask"))
+    if problem is None and "input" not in payload:
+        problem = schema.Problem("input", "required", "input: is required")
+    if problem is None:
+        return None
+    if style == "live" and problem.keyword == "required":
+        return Outcome(500, "This field is required")  # as captured: a missing field is a 500
+    if style == "live" and problem.field == "model" and problem.keyword == "enum":
+        return Outcome(422, "The model is not supported")
+    return Outcome(422, problem.message)
+
+
 async def _create_task(ctx: Context, request: Request, body: bytes) -> Outcome:
+    style = ctx.state.settings.error_style
     try:
         payload = _json_body(body)
     except UploadParseError as exc:
         return Outcome(400, str(exc))
-    problem = schema.validate(payload, schema.request_schema("createTask"))
-    if problem is None and "input" not in payload:
-        problem = "input: is required"
-    if problem is not None:
-        return Outcome(422, problem)
+    refused = _create_problem(payload, style)
+    if refused is not None:
+        return refused
     failure = await _video_failure(ctx, payload["input"]["character_file_url"][0])
     task = ctx.state.create_task(payload, failure)  # checks the balance and bills in one step
     if task is None:
-        return Outcome(402, default_message(402))
-    return Outcome(200, "success", {"taskId": task.task_id})
+        return Outcome(402, default_message(402, style))
+    data = {"taskId": task.task_id}
+    if style == "live":
+        data["recordId"] = task.task_id  # as captured: the same id again
+    return Outcome(200, "success", data)
 
 
 async def _record_info(ctx: Context, request: Request, body: bytes) -> Outcome:
@@ -285,17 +326,15 @@ async def _record_info(ctx: Context, request: Request, body: bytes) -> Outcome:
             continue
         problem = schema.validate(value, param_schema, name)
         if problem is not None:
-            return Outcome(400, problem)
-    with ctx.state.lock:
-        task = ctx.state.tasks.get(request.query_params["taskId"])
-        if task is None:
-            return Outcome(422, "recordInfo is null")
-        return Outcome(200, "success", task.view(ctx.state.now()))
+            return Outcome(400, problem.message)
+    view = ctx.state.view_task(request.query_params["taskId"])
+    if view is None:
+        return Outcome(422, "recordInfo is null")
+    return Outcome(200, "success", view)
 
 
 async def _credits(ctx: Context, request: Request, body: bytes) -> Outcome:
-    with ctx.state.lock:
-        return Outcome(200, "success", ctx.state.credits)
+    return Outcome(200, "success", ctx.state.credits)
 
 
 async def _download_url(ctx: Context, request: Request, body: bytes) -> Outcome:
@@ -305,10 +344,11 @@ async def _download_url(ctx: Context, request: Request, body: bytes) -> Outcome:
         return Outcome(400, str(exc))
     problem = schema.validate(payload, schema.request_schema("downloadUrl"))
     if problem is not None:
-        return Outcome(422, problem)
+        return Outcome(422, problem.message)
     stored = ctx.own_file(payload["url"])
-    if not isinstance(stored, UploadedFile):
-        return Outcome(422, "url: not a file stored by this server")
+    if not isinstance(stored, StoredFile):
+        live = ctx.state.settings.error_style == "live"
+        return Outcome(422, "url is wrong" if live else "url: not a file stored by this server")
     return Outcome(200, "success", f"{ctx.file_url(stored.file_path)}?token={secrets.token_urlsafe(12)}")
 
 
@@ -326,7 +366,7 @@ def _store(
 ) -> Outcome:
     file_name = file_name_for(fields.get("fileName"), name_hint)
     file_path = f"{fields['uploadPath']}/{file_name}"
-    stored = UploadedFile(
+    stored = StoredFile(
         file_name=file_name,
         file_path=file_path,
         mime_type=mime_type_for(content, file_name, declared),
@@ -334,8 +374,7 @@ def _store(
         content=content,
         source_url=source_url,
     )
-    with ctx.state.lock:
-        ctx.state.files[file_path] = stored
+    ctx.state.store_file(stored)
     data = {
         "fileName": file_name,
         "filePath": file_path,
@@ -347,10 +386,13 @@ def _store(
     return Outcome(200, "File uploaded successfully", data)
 
 
-def _upload_fields(operation: str, fields: dict[str, Any]) -> None:
+def _upload_fields(ctx: Context, operation: str, fields: Any) -> None:
     problem = schema.validate(fields, schema.request_schema(operation))
-    if problem is not None:
-        raise UploadParseError(problem)
+    if problem is None:
+        return
+    if ctx.state.settings.error_style == "live" and problem.keyword == "required":
+        raise UploadParseError(f"Missing required parameter: {problem.field}")  # the docs' wording
+    raise UploadParseError(problem.message)
 
 
 async def _stream_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
@@ -361,7 +403,7 @@ async def _stream_upload(ctx: Context, request: Request, body: bytes) -> Outcome
         }
         if "file" in parts:
             fields["file"] = "<binary>"
-        _upload_fields("fileStreamUpload", fields)
+        _upload_fields(ctx, "fileStreamUpload", fields)
     except UploadParseError as exc:
         return Outcome(400, str(exc))
     file = parts["file"]
@@ -371,7 +413,7 @@ async def _stream_upload(ctx: Context, request: Request, body: bytes) -> Outcome
 async def _base64_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
     try:
         fields = _json_body(body)
-        _upload_fields("fileBase64Upload", fields)
+        _upload_fields(ctx, "fileBase64Upload", fields)
         content, declared = decode_base64(fields["base64Data"])
     except (UploadParseError, binascii.Error) as exc:
         return Outcome(400, str(exc))
@@ -381,7 +423,7 @@ async def _base64_upload(ctx: Context, request: Request, body: bytes) -> Outcome
 async def _url_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
     try:
         fields = _json_body(body)
-        _upload_fields("fileUrlUpload", fields)
+        _upload_fields(ctx, "fileUrlUpload", fields)
     except UploadParseError as exc:
         return Outcome(400, str(exc))
     url: str = fields["fileUrl"]
@@ -403,8 +445,7 @@ async def _url_upload(ctx: Context, request: Request, body: bytes) -> Outcome:
 
 async def _serve_file(ctx: Context, request: Request) -> Response:
     file_path = request.path_params["file_path"]
-    with ctx.state.lock:
-        stored = ctx.state.files.get(file_path)
+    stored = ctx.state.file(file_path)
     status = 200 if stored is not None and stored.content is not None else 404
     _record(ctx, request, b"", operation=None, fault=None, status=status)
     if stored is None or stored.content is None:
@@ -414,16 +455,17 @@ async def _serve_file(ctx: Context, request: Request) -> Response:
 
 async def _not_found(ctx: Context, request: Request) -> Response:
     body = await request.body()
-    upload = request.url.path.removeprefix(UPLOAD_PREFIX) in {
-        "/api/file-stream-upload",
-        "/api/file-base64-upload",
-        "/api/file-url-upload",
-    }
-    code = 405 if upload else 404
+    path = request.url.path
+    operation_paths = {each for _, each in OPERATION_PATHS}
+    known = path in operation_paths or path.removeprefix(UPLOAD_API_MOUNT) in operation_paths
     style = ctx.state.settings.error_style
-    response = envelope(
-        code, "Method not allowed" if upload else default_message(404), style=style, upload=upload
-    )
+    if style == "live":  # Spring answers a wrong path or method itself, outside the envelope
+        response = spring_error(path, round(ctx.state.now() * 1000), 405 if known else 404)
+    else:
+        upload = known and path.removeprefix(UPLOAD_API_MOUNT).startswith("/api/file-")
+        code = 405 if upload else 404
+        message = "Method not allowed" if upload else default_message(404)
+        response = envelope(code, message, style=style, upload=upload)
     _record(ctx, request, body, operation=None, fault=None, status=response.status_code)
     return response
 
@@ -449,8 +491,8 @@ def build_app(ctx: Context) -> Starlette:
         return call
 
     routes: list[Route] = []
-    for (method, path), operation in schema.OPERATION_PATHS.items():
-        paths = [path, UPLOAD_PREFIX + path] if operation in UPLOAD_OPERATIONS else [path]
+    for (method, path), operation in OPERATION_PATHS.items():
+        paths = [path, UPLOAD_API_MOUNT + path] if operation in UPLOAD_OPERATIONS else [path]
         routes += [Route(each, endpoint(operation), methods=[method.upper()]) for each in paths]
 
     async def serve_file(request: Request) -> Response:
@@ -475,4 +517,4 @@ def build_app(ctx: Context) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-__all__ = ["Context", "build_app", "default_message", "dumps", "json_response"]
+__all__ = ["Context", "build_app"]

@@ -16,19 +16,37 @@ from typing import Any
 
 import httpx
 
+from sora2_characters._fake.responses import dumps
 from sora2_characters._fake.schema import is_loopback_url
-from sora2_characters._fake.state import CallbackAttempt, FakeState, TaskRecord
+from sora2_characters._fake.state import CallbackAttempt, ErrorStyle, FakeState, TaskRecord
 
 TICK = 0.005
 IDLE_WAIT = 1.0
 
 
-def callback_payload(task: TaskRecord, now: float) -> dict[str, Any]:
-    """Build the body of a task's callback: a recordInfo response (code 200 on success, 501 on failure)."""
-    view = task.view(now)
-    if view["state"] == "success":
+#: The live callback's content type and client (okhttp), as captured.
+LIVE_CALLBACK_HEADERS = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "okhttp/4.12.0"}
+LIVE_SUCCESS_MSG = "Playground task completed successfully."
+LIVE_FAILURE_MSG = "Playground task failed."
+
+
+def callback_payload(view: dict[str, Any], style: ErrorStyle = "live") -> dict[str, Any]:
+    """Build the body of a task's callback from its final view (code 200 on success, 501 on failure).
+
+    Live: the captured messages, and no ``failCode``/``failMsg`` keys on success. ``http``: the
+    recordInfo envelope as documented.
+    """
+    success = view.get("state") == "success"
+    if style == "live":
+        data = {
+            key: value for key, value in view.items() if not success or key not in {"failCode", "failMsg"}
+        }
+        if success:
+            return {"code": 200, "msg": LIVE_SUCCESS_MSG, "data": data}
+        return {"code": 501, "msg": LIVE_FAILURE_MSG, "data": data}
+    if success:
         return {"code": 200, "msg": "success", "data": view}
-    return {"code": 501, "msg": view["failMsg"] or "Generation failed", "data": view}
+    return {"code": 501, "msg": view.get("failMsg") or "Generation failed", "data": view}
 
 
 def _signature_headers(task_id: str, secret: str | bytes | None) -> dict[str, str]:
@@ -46,15 +64,16 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-async def deliver(state: FakeState, client: httpx.AsyncClient, task: TaskRecord) -> CallbackAttempt:
-    """POST ``task``'s callback once and record the attempt."""
+async def deliver(
+    state: FakeState, client: httpx.AsyncClient, task: TaskRecord, view: dict[str, Any]
+) -> CallbackAttempt:
+    """POST ``task``'s callback (its final ``view``) once and record the attempt."""
     url = task.callback_url or ""
     now = state.now()
-    payload = callback_payload(task, now)
-    headers = {
-        "Content-Type": "application/json",
-        **_signature_headers(task.task_id, state.settings.webhook_secret),
-    }
+    style = state.settings.error_style
+    payload = callback_payload(view, style)
+    base = LIVE_CALLBACK_HEADERS if style == "live" else {"Content-Type": "application/json"}
+    headers = {**base, **_signature_headers(task.task_id, state.settings.webhook_secret)}
     status: int | None = None
     error: str | None = None
     if not is_loopback_url(url):
@@ -62,7 +81,7 @@ async def deliver(state: FakeState, client: httpx.AsyncClient, task: TaskRecord)
         error = "not a loopback URL: the fake only calls back to this machine"
     else:
         try:
-            response = await client.post(url, json=payload, headers=headers)
+            response = await client.post(url, content=dumps(payload), headers=headers)
             status, outcome = response.status_code, "delivered"
         except Exception as exc:  # noqa: BLE001 - one bad callback must not stop the scheduler
             outcome, error = "failed", _describe(exc)
@@ -76,26 +95,8 @@ async def deliver(state: FakeState, client: httpx.AsyncClient, task: TaskRecord)
         payload=payload,
         time=now,
     )
-    with state.lock:
-        state.callbacks.append(attempt)
+    state.record_callback(attempt)
     return attempt
-
-
-def _due(state: FakeState) -> tuple[list[TaskRecord], bool]:
-    """(tasks to call back now, whether some callback is still to come)."""
-    now = state.now()
-    due: list[TaskRecord] = []
-    waiting = False
-    with state.lock:
-        for task in state.tasks.values():
-            if task.callback_url is None or task.callback_done:
-                continue
-            if task.state(now) in ("success", "fail"):
-                task.callback_done = True
-                due.append(task)
-            else:
-                waiting = True
-    return due, waiting
 
 
 async def run_scheduler(state: FakeState) -> None:
@@ -110,9 +111,9 @@ async def run_scheduler(state: FakeState) -> None:
     try:
         async with httpx.AsyncClient(timeout=state.settings.callback_timeout, trust_env=False) as client:
             while True:
-                due, waiting = _due(state)
-                for task in due:
-                    await deliver(state, client, task)
+                due, waiting = state.due_callbacks()
+                for task, view in due:
+                    await deliver(state, client, task, view)
                 wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), TICK if waiting else IDLE_WAIT)

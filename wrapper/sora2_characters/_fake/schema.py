@@ -1,97 +1,96 @@
-"""Validate request bodies against the bundled spec's JSON schemas, with messages naming the field.
+"""Validate requests against the bundled spec's JSON schemas with jsonschema, naming the field.
 
-The spec's request schemas use a small subset of JSON Schema (OpenAPI 3.0 flavour); this module
-implements exactly that subset and refuses, at load time, a schema using any other keyword, so a
-spec change cannot make validation silently weaker.
+The spec's schemas (OpenAPI 3.0) are inlined (every ``$ref`` resolved, ``nullable`` turned into a
+``null`` type) and checked by :class:`jsonschema.Draft7Validator`, whose ``integer`` accepts
+``1.0`` as JSON does. The ``uri`` format uses :func:`is_uri`, which agrees with Prism on what an
+absolute URI is. A violation comes back as a :class:`Problem`: the field, the keyword it broke,
+and a message such as ``input.character_prompt: at most 5000 characters``.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+
+from sora2_characters._fake.routes import OPERATION_PATHS
 from sora2_characters._spec import load_spec
 from sora2_characters._validation import is_loopback_host
 
-_CHECKED = frozenset(
-    {"type", "required", "properties", "items", "enum", "minLength", "maxLength", "minItems", "maxItems"}
-    | {"pattern", "format", "$ref"}
-)
-_ANNOTATIONS = frozenset({"description", "example", "default", "title", "nullable"})
-_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-}
+__all__ = ["Problem", "is_loopback_url", "is_uri", "query_schema", "request_schema", "validate"]
 
-# (method, path) -> operation name used by the fault plan and the recorded requests.
-OPERATION_PATHS: dict[tuple[str, str], str] = {
-    ("post", "/api/v1/jobs/createTask"): "createTask",
-    ("get", "/api/v1/jobs/recordInfo"): "recordInfo",
-    ("get", "/api/v1/chat/credit"): "credits",
-    ("post", "/api/v1/common/download-url"): "downloadUrl",
-    ("post", "/api/file-stream-upload"): "fileStreamUpload",
-    ("post", "/api/file-base64-upload"): "fileBase64Upload",
-    ("post", "/api/file-url-upload"): "fileUrlUpload",
-}
+_FORMATS = FormatChecker(formats=())
+_MAX_SHOWN = 80
 
 
-class UnsupportedSchemaError(ValueError):
-    """The spec uses a JSON Schema keyword this validator does not implement."""
+@dataclass(frozen=True)
+class Problem:
+    """One violation: ``field`` (``input.character_prompt``, ``body``), the JSON Schema ``keyword``."""
+
+    field: str
+    keyword: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
-def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if ref is None:
-        return schema
-    node: Any = load_spec()
-    for part in str(ref).removeprefix("#/").split("/"):
-        node = node[part]
-    resolved: dict[str, Any] = node
-    return _resolve(resolved)
+def _inline(node: Any, seen: tuple[str, ...] = ()) -> Any:
+    """Return ``node`` with every ``$ref`` replaced by its target and ``nullable`` made a type."""
+    if isinstance(node, list):
+        return [_inline(item, seen) for item in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str):
+        if ref in seen:
+            raise ValueError(f"recursive $ref {ref} in the spec")
+        target: Any = load_spec()
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
+        return _inline(target, (*seen, ref))
+    result = {key: _inline(value, seen) for key, value in node.items() if key not in {"example", "nullable"}}
+    if node.get("nullable") is True and isinstance(result.get("type"), str):
+        result["type"] = [result["type"], "null"]
+    return result
 
 
-def _check_supported(schema: dict[str, Any], where: str) -> None:
-    schema = _resolve(schema)
-    unknown = set(schema) - _CHECKED - _ANNOTATIONS
-    if unknown:
-        raise UnsupportedSchemaError(f"{where}: unsupported JSON Schema keywords {sorted(unknown)}")
-    for name, sub in schema.get("properties", {}).items():
-        _check_supported(sub, f"{where}.{name}")
-    if "items" in schema:
-        _check_supported(schema["items"], f"{where}[]")
+def _operation(operation: str) -> dict[str, Any]:
+    for (method, path), name in OPERATION_PATHS.items():
+        if name == operation:
+            found: dict[str, Any] = load_spec()["paths"][path][method]
+            return found
+    raise KeyError(operation)
 
 
 @functools.cache
 def request_schema(operation: str) -> dict[str, Any]:
-    """Return the request body schema of ``operation`` from the bundled spec (checked to be supported)."""
-    for (method, path), name in OPERATION_PATHS.items():
-        if name == operation:
-            body = load_spec()["paths"][path][method]["requestBody"]["content"]
-            schema: dict[str, Any] = _resolve(next(iter(body.values()))["schema"])
-            _check_supported(schema, operation)
-            return schema
-    raise KeyError(operation)
+    """Return the request body schema of ``operation`` from the bundled spec, ``$ref``s inlined."""
+    body = _operation(operation)["requestBody"]["content"]
+    schema: dict[str, Any] = _inline(next(iter(body.values()))["schema"])
+    Draft7Validator.check_schema(schema)
+    return schema
 
 
 @functools.cache
 def query_schema(operation: str) -> dict[str, tuple[bool, dict[str, Any]]]:
     """Return the query parameters of ``operation``: name -> (required, schema)."""
-    for (method, path), name in OPERATION_PATHS.items():
-        if name == operation:
-            params = load_spec()["paths"][path][method].get("parameters", [])
-            result: dict[str, tuple[bool, dict[str, Any]]] = {}
-            for param in params:
-                if param["in"] == "query":
-                    _check_supported(param["schema"], f"{operation}?{param['name']}")
-                    result[param["name"]] = (bool(param.get("required")), _resolve(param["schema"]))
-            return result
-    raise KeyError(operation)
+    result: dict[str, tuple[bool, dict[str, Any]]] = {}
+    for param in _operation(operation).get("parameters", []):
+        if param["in"] == "query":
+            result[param["name"]] = (bool(param.get("required")), _inline(param["schema"]))
+    return result
+
+
+@_FORMATS.checks("uri")
+def _is_uri_format(value: object) -> bool:
+    return not isinstance(value, str) or is_uri(value)
 
 
 def is_uri(value: str) -> bool:
@@ -125,49 +124,59 @@ def is_loopback_url(url: str) -> bool:
     return parts.scheme in {"http", "https"} and is_loopback_host(host)
 
 
-def _type_ok(value: Any, expected: str) -> bool:
-    if isinstance(value, bool) and expected in {"integer", "number"}:
-        return False
-    if expected == "integer" and isinstance(value, float):
-        return value.is_integer()
-    return isinstance(value, _TYPES[expected])
+def _label(where: str, path: Iterable[Any]) -> str:
+    label = where
+    for part in path:
+        label = f"{label}[{part}]" if isinstance(part, int) else f"{label}.{part}" if label else str(part)
+    return label or "body"
 
 
-def validate(value: Any, schema: dict[str, Any], where: str = "") -> str | None:  # noqa: PLR0911, PLR0912 - one branch per keyword
-    """Return the first violation of ``schema`` by ``value`` as ``"field: problem"``, or ``None``."""
-    schema = _resolve(schema)
-    label = where or "body"
-    expected = schema.get("type")
-    if expected is not None and not _type_ok(value, expected):
-        return f"{label}: must be {'an' if expected[0] in 'aeiou' else 'a'} {expected}"
-    if "enum" in schema and value not in schema["enum"]:
-        return f"{label}: must be one of {', '.join(map(str, schema['enum']))}"
-    if isinstance(value, str):
-        if "minLength" in schema and len(value) < schema["minLength"]:
-            return f"{label}: at least {schema['minLength']} characters"
-        if "maxLength" in schema and len(value) > schema["maxLength"]:
-            return f"{label}: at most {schema['maxLength']} characters"
-        if "pattern" in schema and not re.search(schema["pattern"], value):
-            return f"{label}: does not match {schema['pattern']}"
-        if schema.get("format") == "uri" and not is_uri(value):
-            return f"{label}: must be an absolute URI"
-    if isinstance(value, list):
-        if "minItems" in schema and len(value) < schema["minItems"]:
-            return f"{label}: at least {schema['minItems']} item(s)"
-        if "maxItems" in schema and len(value) > schema["maxItems"]:
-            return f"{label}: at most {schema['maxItems']} item(s)"
-        for index, item in enumerate(value):
-            problem = validate(item, schema.get("items", {}), f"{label}[{index}]")
-            if problem:
-                return problem
-    if isinstance(value, dict):
-        prefix = f"{where}." if where else ""
-        for name in schema.get("required", []):
-            if name not in value:
-                return f"{prefix}{name}: is required"
-        for name, sub in schema.get("properties", {}).items():
-            if name in value:
-                problem = validate(value[name], sub, f"{prefix}{name}")
-                if problem:
-                    return problem
-    return None
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _problem(error: ValidationError, where: str) -> Problem:
+    keyword = str(error.validator)
+    expected: Any = error.validator_value
+    label = _label(where, error.absolute_path)
+    if keyword == "required":
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        missing = next((name for name in expected if name not in instance), "?")
+        field = _label(where, [*error.absolute_path, missing])
+        return Problem(field, keyword, f"{field}: is required")
+    if keyword == "type":
+        kind = expected if isinstance(expected, str) else " or ".join(expected)
+        return Problem(label, keyword, f"{label}: must be {'an' if kind[0] in 'aeiou' else 'a'} {kind}")
+    phrases = {
+        "enum": lambda: f"must be one of {', '.join(map(str, expected))}",
+        "minLength": lambda: f"at least {expected} characters",
+        "maxLength": lambda: f"at most {expected} characters",
+        "minItems": lambda: f"at least {expected} item(s)",
+        "maxItems": lambda: f"at most {expected} item(s)",
+        "pattern": lambda: f"does not match {expected}",
+        "format": lambda: "must be an absolute URI" if expected == "uri" else f"must be a {expected}",
+    }
+    phrase = phrases.get(keyword, lambda: f"fails {keyword} {_shown(expected)}")()
+    return Problem(label, keyword, f"{label}: {phrase}")
+
+
+_VALIDATORS: dict[int, tuple[dict[str, Any], Draft7Validator]] = {}
+
+
+def _validator_for(schema: dict[str, Any]) -> Draft7Validator:
+    # Schemas come from the cached loaders above, so each is compiled once (keyed by identity).
+    entry = _VALIDATORS.get(id(schema))
+    if entry is None or entry[0] is not schema:
+        entry = (schema, Draft7Validator(schema, format_checker=_FORMATS))
+        _VALIDATORS[id(schema)] = entry
+    return entry[1]
+
+
+def validate(value: Any, schema: dict[str, Any], where: str = "") -> Problem | None:
+    """Return the most relevant violation of ``schema`` by ``value``, or ``None`` when it is valid.
+
+    ``where`` prefixes the field names (a query parameter's name, say).
+    """
+    error = best_match(_validator_for(schema).iter_errors(value))
+    return None if error is None else _problem(error, where)

@@ -8,6 +8,8 @@ close a connection without answering (a real drop, not a 500).
 from __future__ import annotations
 
 import asyncio
+import errno
+import socket
 import threading
 import time
 from typing import Any
@@ -15,6 +17,7 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from sora2_characters._fake.errors import PortInUseError, ServerStartError
 from sora2_characters._fake.responses import TRANSPORT_KEY
 
 
@@ -25,10 +28,6 @@ class DroppableH11Protocol(H11Protocol):
         """Remember the transport in this connection's copy of the app state."""
         super().connection_made(transport)
         self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
-
-
-class ServerStartError(RuntimeError):
-    """The fake server did not start listening in time."""
 
 
 class ThreadedServer:
@@ -51,20 +50,39 @@ class ThreadedServer:
         self.host = host
         self.port = port
 
-    def _run(self) -> None:
+    def _bind(self) -> socket.socket:
+        # Bound here, not by uvicorn, so a taken port is a typed error in the caller's thread.
         try:
-            self._server.run()
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            return socket.create_server((self.host, self.port), family=family, backlog=2048)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUseError(self.host, self.port) from exc
+            raise ServerStartError(
+                f"the fake Apikley server cannot listen on {self.host}:{self.port}: {exc}"
+            ) from exc
+
+    def _run(self, sock: socket.socket) -> None:
+        try:
+            self._server.run(sockets=[sock])
         except BaseException as exc:  # noqa: BLE001 - reported to the starting thread
             self._error = exc
 
     def start(self, timeout: float = 10.0) -> int:
-        """Start serving and return the bound port, or raise :class:`ServerStartError`."""
-        self._thread = threading.Thread(target=self._run, name=f"fake-apikley-{self.port}", daemon=True)
+        """Start serving and return the bound port, or raise :class:`ServerStartError`.
+
+        A taken port raises :class:`PortInUseError` at once.
+        """
+        sock = self._bind()
+        self._thread = threading.Thread(
+            target=self._run, args=(sock,), name=f"fake-apikley-{self.port}", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if self._error is not None or not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
+                sock.close()
                 reason = repr(self._error) if self._error else f"not listening after {timeout} s"
                 raise ServerStartError(
                     f"the fake Apikley server did not start on {self.host}:{self.port}: {reason}"

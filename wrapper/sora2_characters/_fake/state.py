@@ -18,22 +18,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-TaskState = Literal["waiting", "queuing", "generating", "success", "fail"]
+LifecycleState = Literal["waiting", "queuing", "generating", "success", "fail"]
 ErrorStyle = Literal["live", "http"]
 RemoteVideos = Literal["accept", "fail"]
 
-PHASES: tuple[TaskState, ...] = ("waiting", "queuing", "generating")
-DEFAULT_TASK_DURATIONS: Mapping[TaskState, float] = {"waiting": 1.0, "queuing": 2.0, "generating": 12.0}
+PHASES: tuple[LifecycleState, ...] = ("waiting", "queuing", "generating")
+DEFAULT_TASK_DURATIONS: Mapping[LifecycleState, float] = {"waiting": 1.0, "queuing": 2.0, "generating": 12.0}
 MODEL = "sora-2-characters"
+#: Record fields the live service leaves out unless configured (``FakeApikley(record_fields=...)``).
+OPTIONAL_RECORD_FIELDS = frozenset({"progress", "updateTime"})
 
 
 def task_durations_from(
-    task_durations: Mapping[TaskState, float] | None, task_duration: float | None
-) -> dict[TaskState, float]:
+    task_durations: Mapping[LifecycleState, float] | None, task_duration: float | None
+) -> dict[LifecycleState, float]:
     """Merge per-phase durations over the defaults, or spread a total over them proportionally."""
     if task_durations is not None and task_duration is not None:
         raise ValueError("give task_durations (per phase) or task_duration (the total), not both")
-    durations: dict[TaskState, float] = dict(DEFAULT_TASK_DURATIONS)
+    durations: dict[LifecycleState, float] = dict(DEFAULT_TASK_DURATIONS)
     if task_durations is not None:
         unknown = set(task_durations) - set(PHASES)
         if unknown:
@@ -51,20 +53,21 @@ def task_durations_from(
 
 
 @dataclass
-class Settings:
+class FakeSettings:
     """The fake's behaviour, changeable while it runs (the public class exposes each one)."""
 
     api_keys: tuple[str, ...]
     accept_any_key: bool
     error_style: ErrorStyle
     time_scale: float
-    task_durations: dict[TaskState, float]
+    task_durations: dict[LifecycleState, float]
     credits_per_task: float
     webhook_secret: str | bytes | None
     validate_media: bool
     remote_videos: RemoteVideos
     callback_timeout: float
     fetch_timeout: float
+    record_fields: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class RecordedRequest:
 
 
 @dataclass
-class UploadedFile:
+class StoredFile:
     """A file stored by one of the upload endpoints (``content`` is ``None`` for a remote reference)."""
 
     file_name: str
@@ -139,17 +142,18 @@ class TaskRecord:
 
     task_id: str
     body: dict[str, Any]
-    param: str
     created_at: float
     time_scale: float
-    durations: dict[TaskState, float]
+    durations: dict[LifecycleState, float]
     callback_url: str | None
     credits: float
     character_id: str
     fail_code: str | None = None
     fail_msg: str | None = None
     model: str = MODEL
-    pinned: TaskState | None = None
+    pinned: LifecycleState | None = None
+    raw_param: str | None = None
+    settled: bool = field(default=False, repr=False)
     callback_done: bool = field(default=False, repr=False)
     overrides: list[TaskOverride] = field(default_factory=list, repr=False)
 
@@ -169,11 +173,11 @@ class TaskRecord:
             return self.total_duration
         return max(0.0, (now - self.created_at) / self.time_scale)
 
-    def state(self, now: float) -> TaskState:
+    def state(self, now: float) -> LifecycleState:
         """Return the state at clock value ``now``."""
         return self._position(now)[0]
 
-    def _position(self, now: float) -> tuple[TaskState, float, float]:
+    def _position(self, now: float) -> tuple[LifecycleState, float, float]:
         """(state, fake seconds when it was entered, fraction of generating done)."""
         if self.pinned in PHASES:  # a seeded running task stays put until finish_task
             start = sum(self.durations[phase] for phase in PHASES[: PHASES.index(self.pinned)])
@@ -190,28 +194,74 @@ class TaskRecord:
             start = end
         return ("fail" if self.fail_code is not None else "success"), start, 1.0
 
-    def view(self, now: float) -> dict[str, Any]:
+    def view(
+        self, now: float, style: ErrorStyle = "live", record_fields: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
         """Return the ``data`` object recordInfo answers (and callbacks carry) at clock value ``now``.
 
-        Overrides (``fake.override_task``) rewrite fields of the honest view, in the order given.
+        ``style`` picks the wire: ``live`` as the service answers (see :meth:`_live_view`), ``http``
+        as the docs describe. Overrides (``fake.override_task``) rewrite fields of the honest
+        view, in the order given.
         """
-        data = self._honest_view(now)
+        data = self._live_view(now, record_fields) if style == "live" else self._documented_view(now)
         for override in self.overrides:
             data = override.apply(data)
         return data
 
-    def _honest_view(self, now: float) -> dict[str, Any]:
+    def param(self, style: ErrorStyle = "live") -> str:
+        """Return the ``param`` string: the request body as the service stores it.
+
+        Live, ``input`` is itself a JSON string inside the JSON string (as captured); documented,
+        the body is encoded once.
+        """
+        if self.raw_param is not None:
+            return self.raw_param
+        if style != "live" or not isinstance(self.body.get("input"), dict | list):
+            return encode_param(self.body)
+        rest = {key: value for key, value in self.body.items() if key != "input"}
+        return encode_param({"input": encode_param(self.body["input"]), **rest})
+
+    def credits_consumed(self, state: LifecycleState) -> float:
+        """Return what the task has cost: its price once it succeeded, 0 while running or after a failure."""
+        return self.credits if state == "success" else 0
+
+    def _live_view(self, now: float, record_fields: frozenset[str]) -> dict[str, Any]:
+        # As captured: resultJson "" until success; failCode/failMsg/costTime/completeTime null
+        # until they apply; costTime whole seconds; no progress/updateTime unless configured.
+        state, entered, fraction = self._position(now)
+        create_ms = round(self.created_at * 1000)
+        done = state in ("success", "fail")
+        failed = state == "fail"
+        data: dict[str, Any] = {
+            "taskId": self.task_id,
+            "model": self.model,
+            "state": state,
+            "param": self.param("live"),
+            "resultJson": json.dumps({"character_id": self.character_id}) if state == "success" else "",
+            "failCode": (self.fail_code or "") if failed else None,
+            "failMsg": (self.fail_msg or "") if failed else None,
+            "costTime": round(self.total_duration) if done else None,
+            "completeTime": create_ms + round(entered * 1000) if done else None,
+            "createTime": create_ms,
+            "creditsConsumed": self.credits_consumed(state),
+        }
+        if "progress" in record_fields:
+            data["progress"] = _progress(state, fraction)
+        if "updateTime" in record_fields:
+            data["updateTime"] = create_ms + round(entered * 1000)
+        return data
+
+    def _documented_view(self, now: float) -> dict[str, Any]:
         state, entered, fraction = self._position(now)
         create_ms = round(self.created_at * 1000)
         update_ms = create_ms + round(entered * 1000)
         done = state in ("success", "fail")
-        progress = 100 if done else int(fraction * 99) if state == "generating" else 0
         failed = state == "fail"
         return {
             "taskId": self.task_id,
             "model": self.model,
             "state": state,
-            "param": self.param,
+            "param": self.param("http"),
             "resultJson": json.dumps({"character_id": self.character_id}) if state == "success" else None,
             "failCode": (self.fail_code or "") if failed else "",
             "failMsg": (self.fail_msg or "") if failed else "",
@@ -219,9 +269,15 @@ class TaskRecord:
             "completeTime": update_ms if done else None,
             "createTime": create_ms,
             "updateTime": update_ms,
-            "progress": progress,
-            "creditsConsumed": self.credits if state == "success" else 0,
+            "progress": _progress(state, fraction),
+            "creditsConsumed": self.credits_consumed(state),
         }
+
+
+def _progress(state: LifecycleState, fraction: float) -> int:
+    if state in ("success", "fail"):
+        return 100
+    return int(fraction * 99) if state == "generating" else 0
 
 
 @dataclass
@@ -261,12 +317,12 @@ class TaskSeed:
 
     task_id: str | None
     model: str
-    state: TaskState
+    state: LifecycleState
     character_id: str | None
     fail_code: str
     fail_msg: str
     body: dict[str, Any]
-    param: str
+    raw_param: str | None
 
 
 @dataclass(frozen=True)
@@ -278,53 +334,211 @@ class PlannedFailure:
 
 
 class FakeState:
-    """Everything mutable, guarded by one lock (the server thread writes, tests read)."""
+    """Everything mutable, guarded by one lock that only this class takes.
+
+    The server thread writes and tests read; every read and write goes through a named operation
+    here (snapshots, views, create, seed, finish, store, record...), so no other module ever holds
+    the lock or touches the collections it guards.
+    """
 
     def __init__(
-        self, settings: Settings, *, credits: float, clock: Callable[[], float] | None = None
+        self, settings: FakeSettings, *, credits: float, clock: Callable[[], float] | None = None
     ) -> None:
-        self.settings = settings
-        self.lock = threading.RLock()
+        self._settings = settings
+        self._lock = threading.RLock()
         self._clock = clock or time.time
-        self.offset = 0.0
-        self.initial_credits = credits
-        self.credits = credits
-        self.tasks: dict[str, TaskRecord] = {}
-        self.files: dict[str, UploadedFile] = {}
-        self.requests: list[RecordedRequest] = []
-        self.callbacks: list[CallbackAttempt] = []
-        self.planned_failures: list[PlannedFailure] = []
-        self.planned_overrides: list[TaskOverride] = []
+        self._offset = 0.0
+        self._initial_credits = credits
+        self._credits = credits
+        self._tasks: dict[str, TaskRecord] = {}
+        self._files: dict[str, StoredFile] = {}
+        self._requests: list[RecordedRequest] = []
+        self._callbacks: list[CallbackAttempt] = []
+        self._planned_failures: list[PlannedFailure] = []
+        self._planned_overrides: list[TaskOverride] = []
         self.wakeup: Callable[[], None] = lambda: None
+
+    # ---- settings and clock ------------------------------------------------------------------
+
+    @property
+    def settings(self) -> FakeSettings:
+        """The current settings (read-only view; change them with :meth:`configure`)."""
+        return self._settings
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings fields by name (``error_style=``, ``time_scale=``...), atomically."""
+        with self._lock:
+            for name, value in changes.items():
+                if not hasattr(self._settings, name):
+                    raise AttributeError(f"no fake setting named {name!r}")
+                setattr(self._settings, name, value)
+
+    def set_keys(self, api_keys: tuple[str, ...], accept_any_key: bool) -> None:
+        """Replace which bearer keys are accepted (an empty tuple with ``accept_any_key`` off: none)."""
+        self.configure(api_keys=api_keys, accept_any_key=accept_any_key)
 
     def now(self) -> float:
         """Return the fake clock in wall seconds (the injected clock plus what :meth:`advance` added)."""
-        return self._clock() + self.offset
+        return self._clock() + self._offset
+
+    def advance(self, wall_seconds: float) -> None:
+        """Move the fake clock forward by ``wall_seconds``."""
+        with self._lock:
+            self._offset += wall_seconds
+        self.wakeup()
 
     def reset(self) -> None:
         """Forget tasks, files, requests, callbacks and planned failures; refill the credits."""
-        with self.lock:
-            self.tasks.clear()
-            self.files.clear()
-            self.requests.clear()
-            self.callbacks.clear()
-            self.planned_failures.clear()
-            self.planned_overrides.clear()
-            self.credits = self.initial_credits
-            self.offset = 0.0
+        with self._lock:
+            self._tasks.clear()
+            self._files.clear()
+            self._requests.clear()
+            self._callbacks.clear()
+            self._planned_failures.clear()
+            self._planned_overrides.clear()
+            self._credits = self._initial_credits
+            self._offset = 0.0
+
+    # ---- credits -----------------------------------------------------------------------------
+
+    @property
+    def credits(self) -> float:
+        """The remaining balance (failed tasks refunded)."""
+        with self._lock:
+            self._settle(self.now())
+            return self._credits
+
+    def set_credits(self, value: float) -> None:
+        """Set the remaining balance (refunds due so far are settled first, so they are not added later)."""
+        with self._lock:
+            self._settle(self.now())
+            self._credits = value
+
+    # ---- snapshots for the tests -------------------------------------------------------------
+
+    def requests(self) -> list[RecordedRequest]:
+        """Every recorded request, oldest first (a copy)."""
+        with self._lock:
+            return list(self._requests)
+
+    def tasks(self) -> list[TaskRecord]:
+        """Every task, oldest first (a copy of the list)."""
+        with self._lock:
+            return list(self._tasks.values())
+
+    def callbacks(self) -> list[CallbackAttempt]:
+        """Every callback attempt, oldest first (a copy)."""
+        with self._lock:
+            return list(self._callbacks)
+
+    def files(self) -> dict[str, StoredFile]:
+        """Return the stored files by ``filePath`` (a copy)."""
+        with self._lock:
+            return dict(self._files)
+
+    # ---- recording ---------------------------------------------------------------------------
 
     def record(self, request: RecordedRequest) -> None:
         """Append a recorded request."""
-        with self.lock:
-            self.requests.append(request)
+        with self._lock:
+            self._requests.append(request)
+
+    def record_callback(self, attempt: CallbackAttempt) -> None:
+        """Append a callback attempt."""
+        with self._lock:
+            self._callbacks.append(attempt)
+
+    # ---- files -------------------------------------------------------------------------------
+
+    def file(self, file_path: str) -> StoredFile | None:
+        """Return the file stored at ``file_path``, if any."""
+        with self._lock:
+            return self._files.get(file_path)
+
+    def store_file(self, stored: StoredFile) -> None:
+        """Store (or replace) a file at its ``file_path``."""
+        with self._lock:
+            self._files[stored.file_path] = stored
+
+    # ---- tasks -------------------------------------------------------------------------------
+
+    def view_task(self, task_id: str) -> dict[str, Any] | None:
+        """Return ``task_id``'s recordInfo ``data`` now (overrides applied), or ``None`` when unknown."""
+        with self._lock:
+            task = self._tasks.get(task_id)
+            return None if task is None else self._view(task, self.now())
+
+    def _view(self, task: TaskRecord, now: float) -> dict[str, Any]:
+        return task.view(now, self._settings.error_style, self._settings.record_fields)
+
+    def due_callbacks(self) -> tuple[list[tuple[TaskRecord, dict[str, Any]]], bool]:
+        """(tasks to call back now with their final view, whether some callback is still to come).
+
+        Each due task is marked done here, so it is called back once.
+        """
+        now = self.now()
+        due: list[tuple[TaskRecord, dict[str, Any]]] = []
+        waiting = False
+        with self._lock:
+            for task in self._tasks.values():
+                if task.callback_url is None or task.callback_done:
+                    continue
+                if task.state(now) in ("success", "fail"):
+                    task.callback_done = True
+                    due.append((task, self._view(task, now)))
+                else:
+                    waiting = True
+        return due, waiting
+
+    def plan_failure(self, failure: PlannedFailure) -> None:
+        """Make the next task created end in ``fail`` as ``failure`` says."""
+        with self._lock:
+            self._planned_failures.append(failure)
+
+    def fail_task(self, task_id: str, failure: PlannedFailure) -> None:
+        """Make ``task_id``'s task end in ``fail`` (``KeyError`` when there is none)."""
+        with self._lock:
+            task = self._tasks[task_id]
+            task.fail_code, task.fail_msg = failure.fail_code, failure.fail_msg
+
+    def add_override(self, task_id: str | None, override: TaskOverride) -> None:
+        """Add ``override`` to ``task_id``'s task, or (``None``) to the next task created."""
+        with self._lock:
+            if task_id is None:
+                self._planned_overrides.append(override)
+            else:
+                self._tasks[task_id].overrides.append(override)
 
     def new_task_id(self) -> str:
-        """Return a live-looking, unique ``task_sora-2-characters_<ms>`` id."""
-        stamp = round(self.now() * 1000)
-        with self.lock:
-            while f"task_{MODEL}_{stamp}" in self.tasks:
+        """Return a fresh, unique task id in the style's shape.
+
+        Live ids are 32 hex characters (as captured); documented ones ``task_sora-2-characters_<ms>``.
+        """
+        with self._lock:
+            if self._settings.error_style == "live":
+                task_id = secrets.token_hex(16)
+                while task_id in self._tasks:  # pragma: no cover - 128 random bits
+                    task_id = secrets.token_hex(16)
+                return task_id
+            stamp = round(self.now() * 1000)
+            while f"task_{MODEL}_{stamp}" in self._tasks:
                 stamp += 1
             return f"task_{MODEL}_{stamp}"
+
+    def _settle(self, now: float) -> None:
+        """Refund each task that has ended in ``fail`` since the last look (once per task).
+
+        A task is billed when it is created; a failure gives the credits back, as the live
+        service does. Called, under the lock, before every read or check of the balance.
+        """
+        for task in self._tasks.values():
+            if task.settled or task.credits == 0:
+                continue
+            state = task.state(now)
+            if state in ("success", "fail"):
+                task.settled = True
+                if state == "fail":
+                    self._credits = round(self._credits + task.credits, 6)
 
     def seed_task(self, seed: TaskSeed) -> TaskRecord:
         """Hold a task exactly as ``seed`` describes (no schedule to follow, no credits debited).
@@ -332,17 +546,17 @@ class FakeState:
         A finished seed is dated as if it ran its phases and ended now; a running one stays in its
         state (``pinned``) until :meth:`finish_task`. An existing task with the same id is replaced.
         """
-        with self.lock:
-            durations = dict(self.settings.task_durations)
+        with self._lock:
+            durations = dict(self._settings.task_durations)
             total = sum(durations.values())
             finished = seed.state in ("success", "fail")
             now = self.now()
             task = TaskRecord(
                 task_id=seed.task_id or self.new_task_id(),
                 body=seed.body,
-                param=seed.param,
-                created_at=now - (total * self.settings.time_scale if finished else 0.0),
-                time_scale=self.settings.time_scale,
+                raw_param=seed.raw_param,
+                created_at=now - (total * self._settings.time_scale if finished else 0.0),
+                time_scale=self._settings.time_scale,
                 durations=durations,
                 callback_url=None,
                 credits=0.0,
@@ -352,14 +566,14 @@ class FakeState:
                 model=seed.model,
                 pinned=seed.state,
             )
-            self.tasks[task.task_id] = task
+            self._tasks[task.task_id] = task
         self.wakeup()
         return task
 
     def finish_task(
         self,
         task_id: str,
-        state: TaskState,
+        state: LifecycleState,
         *,
         character_id: str | None,
         fail_code: str,
@@ -370,8 +584,8 @@ class FakeState:
         Its generating phase is stretched or cut so the task ends at the current clock value, so
         ``costTime`` and ``completeTime`` stay consistent with ``createTime``.
         """
-        with self.lock:
-            task = self.tasks[task_id]
+        with self._lock:
+            task = self._tasks[task_id]
             before = sum(task.durations[phase] for phase in ("waiting", "queuing"))
             elapsed = task.fake_elapsed(self.now())
             task.durations["generating"] = max(0.0, elapsed - before)
@@ -384,14 +598,8 @@ class FakeState:
 
     def remove_task(self, task_id: str) -> None:
         """Forget ``task_id``'s task; nothing happens when there is none."""
-        with self.lock:
-            self.tasks.pop(task_id, None)
-
-    def set_keys(self, api_keys: tuple[str, ...], accept_any_key: bool) -> None:
-        """Replace which bearer keys are accepted (an empty tuple with ``accept_any_key`` off: none)."""
-        with self.lock:
-            self.settings.api_keys = api_keys
-            self.settings.accept_any_key = accept_any_key
+        with self._lock:
+            self._tasks.pop(task_id, None)
 
     def create_task(self, body: dict[str, Any], failure: PlannedFailure | None) -> TaskRecord | None:
         """Create (and bill) a task for the createTask ``body``; ``failure`` fixes how it ends.
@@ -399,27 +607,27 @@ class FakeState:
         Returns ``None``, creating nothing, when the balance cannot pay for the task: the check and
         the debit happen under one lock, so concurrent creates never overdraw.
         """
-        with self.lock:
-            if self.credits < self.settings.credits_per_task:
+        with self._lock:
+            self._settle(self.now())
+            if self._credits < self._settings.credits_per_task:
                 return None
-            planned = self.planned_failures.pop(0) if self.planned_failures else None
+            planned = self._planned_failures.pop(0) if self._planned_failures else None
             failure = planned or failure
             task = TaskRecord(
                 task_id=self.new_task_id(),
                 body=body,
-                param=encode_param(body),
                 created_at=self.now(),
-                time_scale=self.settings.time_scale,
-                durations=dict(self.settings.task_durations),
+                time_scale=self._settings.time_scale,
+                durations=dict(self._settings.task_durations),
                 callback_url=body.get("callBackUrl"),
-                credits=self.settings.credits_per_task,
+                credits=self._settings.credits_per_task,
                 character_id=new_character_id(),
                 fail_code=None if failure is None else failure.fail_code,
                 fail_msg=None if failure is None else failure.fail_msg,
-                overrides=self.planned_overrides,
+                overrides=self._planned_overrides,
             )
-            self.planned_overrides = []
-            self.tasks[task.task_id] = task
-            self.credits = round(self.credits - task.credits, 6)
+            self._planned_overrides = []
+            self._tasks[task.task_id] = task
+            self._credits = round(self._credits - task.credits, 6)
         self.wakeup()
         return task

@@ -15,7 +15,9 @@ Example::
         ...
         assert fake.requests[0].headers["authorization"] == "Bearer <redacted>"
 
-From the command line: ``python -m sora2_characters.testing --port 4010 --time-scale 0.1``.
+From the command line: ``python -m sora2_characters.testing --port 4010 --time-scale 0.1`` (see
+:mod:`sora2_characters.testing.__main__`), or ``sora2-characters mock``; both serve through
+:func:`serve`.
 
 Errors: ``error_style="live"`` answers HTTP 200 with the code in the body, like the live service;
 ``"http"`` makes the HTTP status equal the body code, like Prism. Request validation errors answer
@@ -48,31 +50,29 @@ Callbacks go only to loopback URLs (others are recorded as refused). A task is c
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from types import FrameType, TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self
+from collections.abc import Callable, Collection, Mapping, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
+from sora2_characters._fake.errors import PortInUseError, ServerStartError
 from sora2_characters._fake.faults import DropWhen, Fault, FaultPlan, MalformedKind, resolve_operation
+from sora2_characters._fake.routes import UPLOAD_API_MOUNT
+from sora2_characters._fake.serving import serve
 from sora2_characters._fake.state import (
+    OPTIONAL_RECORD_FIELDS,
     CallbackAttempt,
     ErrorStyle,
+    FakeSettings,
     FakeState,
+    LifecycleState,
     PlannedFailure,
     RecordedRequest,
     RemoteVideos,
-    Settings,
+    StoredFile,
     TaskOverride,
     TaskRecord,
     TaskSeed,
-    TaskState,
-    UploadedFile,
-    encode_param,
     task_durations_from,
 )
 
@@ -84,13 +84,15 @@ __all__ = [
     "FakeApikley",
     "Fault",
     "FaultPlan",
+    "PortInUseError",
     "RecordedRequest",
+    "ServerStartError",
+    "StoredFile",
     "TaskRecord",
-    "UploadedFile",
-    "main",
     "serve",
 ]
 
+#: The key the fake accepts (and its clients send) unless told otherwise.
 DEFAULT_API_KEY = "test-key"
 DEFAULT_FAIL_CODE = "500"
 DEFAULT_FAIL_MSG = "internal error, please try again later"
@@ -119,6 +121,8 @@ class FakeApikley:
         callback_timeout: seconds allowed to each callback POST.
         fetch_timeout: seconds allowed to fetch a video or ``fileUrl`` from another loopback server.
         clock: wall clock in seconds (default ``time.time``); inject one to control time by hand.
+        record_fields: optional task-record fields the live style sends (``"progress"``,
+            ``"updateTime"``); the live service leaves them out, the ``http`` style always sends them.
 
     """
 
@@ -131,7 +135,7 @@ class FakeApikley:
         accept_any_key: bool = False,
         error_style: ErrorStyle = "live",
         time_scale: float = 1.0,
-        task_durations: Mapping[TaskState, float] | None = None,
+        task_durations: Mapping[LifecycleState, float] | None = None,
         task_duration: float | None = None,
         initial_credits: float = 100.0,
         credits_per_task: float = 2.5,
@@ -141,6 +145,7 @@ class FakeApikley:
         callback_timeout: float = 5.0,
         fetch_timeout: float = 5.0,
         clock: Callable[[], float] | None = None,
+        record_fields: Collection[str] = (),
     ) -> None:
         keys = (api_key,) if isinstance(api_key, str) else tuple(api_key)
         if not keys or not all(keys):
@@ -149,11 +154,15 @@ class FakeApikley:
         _check_choice("remote_videos", remote_videos, ("accept", "fail"))
         if time_scale < 0:
             raise ValueError(f"time_scale must be >= 0, got {time_scale}")
+        unknown = set(record_fields) - OPTIONAL_RECORD_FIELDS
+        if unknown or isinstance(record_fields, str):
+            choices = ", ".join(sorted(OPTIONAL_RECORD_FIELDS))
+            raise ValueError(f"record_fields takes a collection of {choices}; got {record_fields!r}")
         self._host = host
         self._port = port
         self._keys = keys
         self._state = FakeState(
-            Settings(
+            FakeSettings(
                 api_keys=keys,
                 accept_any_key=accept_any_key,
                 error_style=error_style,
@@ -165,6 +174,7 @@ class FakeApikley:
                 remote_videos=remote_videos,
                 callback_timeout=callback_timeout,
                 fetch_timeout=fetch_timeout,
+                record_fields=frozenset(record_fields),
             ),
             credits=initial_credits,
             clock=clock,
@@ -175,7 +185,11 @@ class FakeApikley:
     # ---- lifecycle -----------------------------------------------------------------------------
 
     def start(self, timeout: float = 10.0) -> Self:
-        """Start serving in a background thread; returns once it listens (or raises after ``timeout``)."""
+        """Start serving in a background thread; returns once it listens.
+
+        Raises :class:`PortInUseError` when the port is taken (``port=0`` picks a free one) and
+        :class:`ServerStartError` when the server does not listen within ``timeout`` seconds.
+        """
         if self._server is not None:
             raise RuntimeError("this FakeApikley is already running")
         from sora2_characters._fake.app import Context, build_app  # noqa: PLC0415 - needs the server extra
@@ -235,7 +249,7 @@ class FakeApikley:
     @property
     def upload_base_url(self) -> str:
         """Base URL of the file-upload API (``/api/file-stream-upload`` etc. are appended)."""
-        return f"{self.base_url}/file-upload"
+        return f"{self.base_url}{UPLOAD_API_MOUNT}"
 
     @property
     def api_key(self) -> str:
@@ -299,8 +313,7 @@ class FakeApikley:
     @property
     def requests(self) -> list[RecordedRequest]:
         """Every request received so far, oldest first (a snapshot)."""
-        with self._state.lock:
-            return list(self._state.requests)
+        return self._state.requests()
 
     def requests_for(self, operation: str) -> list[RecordedRequest]:
         """Return the recorded requests of ``operation`` (``createTask``, ``upload``, ``*``...)."""
@@ -310,19 +323,19 @@ class FakeApikley:
     @property
     def tasks(self) -> list[TaskRecord]:
         """Every task created so far, oldest first (a snapshot)."""
-        with self._state.lock:
-            return list(self._state.tasks.values())
+        return self._state.tasks()
 
     def task(self, task_id: str) -> dict[str, Any]:
         """Return the recordInfo ``data`` of ``task_id`` right now; ``KeyError`` if there is none."""
-        with self._state.lock:
-            return self._state.tasks[task_id].view(self._state.now())
+        view = self._state.view_task(task_id)
+        if view is None:
+            raise KeyError(f"the fake holds no task {task_id!r}")
+        return view
 
     @property
     def callbacks(self) -> list[CallbackAttempt]:
         """Every callback delivery attempt so far (a snapshot)."""
-        with self._state.lock:
-            return list(self._state.callbacks)
+        return self._state.callbacks()
 
     def wait_for_callbacks(self, count: int = 1, *, timeout: float = 5.0) -> list[CallbackAttempt]:
         """Wait (bounded) until at least ``count`` callback attempts are recorded; return them all."""
@@ -334,23 +347,20 @@ class FakeApikley:
         return attempts
 
     @property
-    def uploaded_files(self) -> dict[str, UploadedFile]:
+    def uploaded_files(self) -> dict[str, StoredFile]:
         """Stored uploads by ``filePath`` (a snapshot)."""
-        with self._state.lock:
-            return dict(self._state.files)
+        return self._state.files()
 
     # ---- knobs ---------------------------------------------------------------------------------
 
     @property
     def credits(self) -> float:
         """The remaining balance; assign to change it."""
-        with self._state.lock:
-            return self._state.credits
+        return self._state.credits
 
     @credits.setter
     def credits(self, value: float) -> None:
-        with self._state.lock:
-            self._state.credits = value
+        self._state.set_credits(value)
 
     @property
     def error_style(self) -> ErrorStyle:
@@ -360,7 +370,7 @@ class FakeApikley:
     @error_style.setter
     def error_style(self, value: ErrorStyle) -> None:
         _check_choice("error_style", value, ("live", "http"))
-        self._state.settings.error_style = value
+        self._state.configure(error_style=value)
 
     @property
     def time_scale(self) -> float:
@@ -371,19 +381,17 @@ class FakeApikley:
     def time_scale(self, value: float) -> None:
         if value < 0:
             raise ValueError(f"time_scale must be >= 0, got {value}")
-        self._state.settings.time_scale = value
+        self._state.configure(time_scale=value)
 
     def set_task_durations(
-        self, task_durations: Mapping[TaskState, float] | None = None, *, total: float | None = None
+        self, task_durations: Mapping[LifecycleState, float] | None = None, *, total: float | None = None
     ) -> None:
         """Set the phase durations (fake seconds) of tasks created from now on."""
-        self._state.settings.task_durations = task_durations_from(task_durations, total)
+        self._state.configure(task_durations=task_durations_from(task_durations, total))
 
     def advance(self, seconds: float) -> None:
         """Move the fake clock forward by ``seconds`` fake seconds (at the current time scale)."""
-        with self._state.lock:
-            self._state.offset += seconds * self._state.settings.time_scale
-        self._state.wakeup()
+        self._state.advance(seconds * self._state.settings.time_scale)
 
     # ---- faults --------------------------------------------------------------------------------
 
@@ -461,19 +469,17 @@ class FakeApikley:
 
         An existing task keeps its schedule and ends in ``fail`` instead of ``success``.
         """
-        with self._state.lock:
-            if task_id is None:
-                self._state.planned_failures.append(PlannedFailure(fail_code, fail_msg))
-                return
-            task = self._state.tasks[task_id]
-            task.fail_code, task.fail_msg = fail_code, fail_msg
+        if task_id is None:
+            self._state.plan_failure(PlannedFailure(fail_code, fail_msg))
+        else:
+            self._state.fail_task(task_id, PlannedFailure(fail_code, fail_msg))
 
     def seed_task(
         self,
         *,
         task_id: str | None = None,
         model: str = "sora-2-characters",
-        state: TaskState = "success",
+        state: LifecycleState = "success",
         character_id: str | None = None,
         fail_code: str | None = None,
         fail_msg: str | None = None,
@@ -499,16 +505,13 @@ class FakeApikley:
             raise ValueError("task_id must be a non-empty string (or None for a fresh id)")
         if not isinstance(model, str) or not model:
             raise ValueError("model must be a non-empty model name")
-        body: dict[str, Any]
-        if param is None:
-            body = {"model": model, "input": {"character_file_url": [_SEED_VIDEO_URL]}}
-            param_text = encode_param(body)
-        elif isinstance(param, str):
-            param_text = param
-            body = {}
-        else:
-            body = dict(param)
-            param_text = encode_param(body)
+        body: dict[str, Any] = (
+            {"model": model, "input": {"character_file_url": [_SEED_VIDEO_URL]}}
+            if param is None
+            else {}
+            if isinstance(param, str)
+            else dict(param)
+        )
         seed = TaskSeed(
             task_id=task_id,
             model=model,
@@ -517,7 +520,7 @@ class FakeApikley:
             fail_code=DEFAULT_FAIL_CODE if fail_code is None else fail_code,
             fail_msg=DEFAULT_FAIL_MSG if fail_msg is None else fail_msg,
             body=body,
-            param=param_text,
+            raw_param=param if isinstance(param, str) else None,
         )
         return self._state.seed_task(seed).task_id
 
@@ -525,7 +528,7 @@ class FakeApikley:
         self,
         task_id: str,
         *,
-        state: TaskState = "success",
+        state: LifecycleState = "success",
         character_id: str | None = None,
         fail_code: str | None = None,
         fail_msg: str | None = None,
@@ -574,122 +577,9 @@ class FakeApikley:
         if times is not None and times < 1:
             raise ValueError(f"times must be at least 1 (or None for every answer), got {times}")
         override = TaskOverride(dict(fields), when_state=when_state, times=times)
-        with self._state.lock:
-            if task_id is None:
-                self._state.planned_overrides.append(override)
-            else:
-                self._state.tasks[task_id].overrides.append(override)
+        self._state.add_override(task_id, override)
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
-
-
-# ---- command line --------------------------------------------------------------------------------
-
-
-def serve(
-    fake: FakeApikley,
-    *,
-    out: IO[str] | None = None,
-    stop: threading.Event | None = None,
-    announce: Callable[[FakeApikley], None] | None = None,
-) -> None:
-    """Run ``fake`` until ``stop`` is set, SIGTERM or Ctrl-C, printing its base URLs and key first.
-
-    The one serve loop of both command lines (``python -m sora2_characters.testing`` and
-    ``sora2-characters mock``). ``announce(fake)`` replaces the default banner once the fake
-    listens; ``out`` gets the banner and the final ``Stopping.``. From the main thread, SIGTERM
-    stops it like Ctrl-C (the previous handler is restored on return). Raises what starting raises
-    (a port in use) and ``RuntimeError`` when the server stops on its own.
-    """
-    out = out or sys.stdout
-    stop = stop or threading.Event()
-    with fake, _stop_on_sigterm(stop):
-        if announce is not None:
-            announce(fake)
-        else:
-            print(f"Fake Apikley jobs API:   {fake.base_url}", file=out)
-            print(f"Fake Apikley upload API: {fake.upload_base_url}", file=out)
-            print(f"API key:                 {fake.api_key}", file=out)
-            print("Press Ctrl-C to stop.", file=out, flush=True)
-        try:
-            while not stop.wait(0.2):
-                if not fake.running:
-                    raise RuntimeError("the fake Apikley server stopped unexpectedly")
-        except KeyboardInterrupt:
-            pass
-        print("Stopping.", file=out, flush=True)
-
-
-@contextlib.contextmanager
-def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_term(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the options of ``python -m sora2_characters.testing``.
-
-    ``sora2-characters mock`` offers a subset under its own names (``--key`` for ``--api-key``) and
-    builds its fake through these defaults and :func:`fake_from_args` too.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m sora2_characters.testing", description="Run a fake Apikley server."
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=4010, help="TCP port, 0 for any free one (default 4010)")
-    parser.add_argument(
-        "--api-key", default=DEFAULT_API_KEY, help=f"accepted key (default {DEFAULT_API_KEY})"
-    )
-    parser.add_argument("--accept-any-key", action="store_true", help="accept any non-empty bearer key")
-    parser.add_argument("--error-style", choices=["live", "http"], default="live")
-    parser.add_argument(
-        "--time-scale", type=float, default=1.0, help="wall seconds per fake second (default 1)"
-    )
-    parser.add_argument("--task-duration", type=float, default=None, help="total fake seconds of a task")
-    parser.add_argument("--credits", type=float, default=100.0, help="starting balance (default 100)")
-    parser.add_argument("--credits-per-task", type=float, default=2.5)
-    parser.add_argument("--webhook-secret", default=None, help="sign callbacks with this HMAC key")
-    parser.add_argument("--no-validate-media", action="store_true", help="do not inspect source videos")
-    parser.add_argument("--remote-videos", choices=["accept", "fail"], default="accept")
-    return parser
-
-
-def fake_from_args(args: argparse.Namespace) -> FakeApikley:
-    """Build a :class:`FakeApikley` from parsed :func:`build_parser` options."""
-    return FakeApikley(
-        host=args.host,
-        port=args.port,
-        api_key=args.api_key,
-        accept_any_key=args.accept_any_key,
-        error_style=args.error_style,
-        time_scale=args.time_scale,
-        task_duration=args.task_duration,
-        initial_credits=args.credits,
-        credits_per_task=args.credits_per_task,
-        webhook_secret=args.webhook_secret,
-        validate_media=not args.no_validate_media,
-        remote_videos=args.remote_videos,
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m sora2_characters.testing``; SIGTERM stops it like Ctrl-C."""
-    serve(fake_from_args(build_parser().parse_args(argv)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
