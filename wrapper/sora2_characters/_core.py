@@ -54,7 +54,6 @@ from ._logging import logger
 from ._models import CreatedTask, TaskInfo, TaskState, UploadedFile
 from ._polling import NOT_FOUND_GRACE_S, poll_delay
 from ._retry import RequestKind, parse_retry_after, retry_delay, should_retry
-from ._uploads import prepare_upload
 from ._validation import (
     MAX_MAX_WAIT_S,
     MAX_POLL_INTERVAL_S,
@@ -544,6 +543,8 @@ class ClientCore:
 
     def upload_video(self, source: Any, *, file_name: str | None) -> Flow[UploadedFile]:
         """Validate by content, then stream to the upload endpoint under one unique path for all attempts."""
+        from ._uploads import prepare_upload  # noqa: PLC0415 - on the first upload: keeps Client's import small
+
         prepared = yield from _offload(lambda: prepare_upload(source, file_name=file_name))
         opened: list[IO[bytes]] = []
 
