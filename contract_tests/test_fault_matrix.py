@@ -59,6 +59,10 @@ Check = Callable[[Any, FakeApikley], None]
 CASE_DEADLINE_S = 10.0
 #: The client's read timeout in the timeout cases, and the fake's latency there.
 SHORT_TIMEOUT_S = 0.2
+#: The timeout cases' client timeout: only reading is short. Connecting, writing and waiting for a
+#: pooled connection keep 5 s, so a loaded machine that accepts a connection late does not turn a
+#: read-timeout case into a connect timeout the fake never records.
+SHORT_READ_TIMEOUT = httpx.Timeout(5.0, read=SHORT_TIMEOUT_S)
 LATENCY_S = 0.5
 MAX_WAIT_S = 60.0
 POLL_S = 0.01
@@ -132,7 +136,7 @@ class Case:
     creates: int | None = None
     queries: int | None = None
     tasks: tuple[int, ...] = (1,)
-    timeout: float = 5.0
+    timeout: float | httpx.Timeout = 5.0
     min_sleep: float | None = None
     check: Check | None = None
     max_wait: float = MAX_WAIT_S
@@ -289,7 +293,7 @@ CASES = [
         raises=APITimeoutError,
         creates=1,
         tasks=(0, 1),
-        timeout=SHORT_TIMEOUT_S,
+        timeout=SHORT_READ_TIMEOUT,
     ),
     Case("create-truncated", CC, _malformed("createTask", "truncated"), raises=APIConnectionError, creates=1),
     Case("create-empty", CC, _malformed("createTask", "empty"), raises=MalformedResponseError, creates=1),
@@ -323,14 +327,14 @@ CASES = [
     Case("query-html502", GT, _malformed("recordInfo", "html"), queries=2),
     Case("query-drop-before-read", GT, _drop("recordInfo", "before_read"), queries=2),
     Case("query-drop-after-read", GT, _drop("recordInfo", "after_read"), queries=2),
-    Case("query-read-timeout-once", GT, _latency("recordInfo", 1), queries=2, timeout=SHORT_TIMEOUT_S),
+    Case("query-read-timeout-once", GT, _latency("recordInfo", 1), queries=2, timeout=SHORT_READ_TIMEOUT),
     Case(
         "query-read-timeout-persistent",
         GT,
         _latency("recordInfo", None),
         raises=APITimeoutError,
         queries=3,
-        timeout=SHORT_TIMEOUT_S,
+        timeout=SHORT_READ_TIMEOUT,
     ),
     Case("query-truncated", GT, _malformed("recordInfo", "truncated"), queries=2),
     Case("query-empty", GT, _malformed("recordInfo", "empty"), raises=MalformedResponseError, queries=1),
