@@ -230,7 +230,7 @@ def test_unusable_manifests_exit_2_with_a_clear_message(
         path.write_text(content)
     assert run(["batch", str(path)]) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert f"error: InvalidInputError: {path}: {message}" in err
+    assert f"error: InvalidInputError: manifest: {path}: {message}" in err
     assert "resume" not in err
 
 
