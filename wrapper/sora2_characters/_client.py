@@ -7,6 +7,7 @@ rate limiting) is the core's.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import random
@@ -62,6 +63,8 @@ OnUpdate = Callable[[TaskInfo], object]
 
 
 _NO_OVERRIDES: dict[str, Any] = {}
+#: Stands in for the in-flight gate where a request does not wait for it (see AsyncClient._send).
+_NO_GATE = contextlib.nullcontext()
 
 
 def _overrides(effect: Send, default_timeout: httpx.Timeout | None) -> dict[str, Any]:
@@ -599,32 +602,39 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
     async def _send(self, gate: _AsyncGate, effect: Send, default_timeout: httpx.Timeout | None) -> Outcome:
         """Send one request and read its body, all within ``effect.total`` seconds (a cancel scope).
 
-        A file to upload is read in a worker thread first, never on the event loop.
+        A file to upload is read in a worker thread first, never on the event loop. The wait for a
+        request slot counts against ``effect.total`` only when a deadline cut the request short:
+        otherwise it is a place in this client's own queue, behind requests each bounded by their own
+        total (10,000 tasks in flight queue for longer than one request may take).
         """
         import anyio  # noqa: PLC0415 - httpx's own dependency, loaded with the first request
 
         files = effect.files
         if files is not None:
             files = await _read_files_in_thread(files)
+        config = self._core.config
+        uncut = effect.timeout is config.timeout or effect.timeout is config.upload_timeout
+        queue, slot_in_total = (gate, _NO_GATE) if uncut else (_NO_GATE, gate)
         slot = False
         try:
-            with anyio.fail_after(effect.total):
-                async with gate:
-                    slot = True
-                    http = self._http
-                    request = http.build_request(
-                        effect.method,
-                        effect.url,
-                        params=effect.params,
-                        json=effect.json,
-                        files=files,
-                        **_overrides(effect, default_timeout),
-                    )
-                    response = await http.send(request, stream=True)
-                    try:
-                        return await read_body_async(response, effect.max_body)
-                    finally:
-                        await response.aclose()
+            async with queue:
+                with anyio.fail_after(effect.total):
+                    async with slot_in_total:
+                        slot = True
+                        http = self._http
+                        request = http.build_request(
+                            effect.method,
+                            effect.url,
+                            params=effect.params,
+                            json=effect.json,
+                            files=files,
+                            **_overrides(effect, default_timeout),
+                        )
+                        response = await http.send(request, stream=True)
+                        try:
+                            return await read_body_async(response, effect.max_body)
+                        finally:
+                            await response.aclose()
         except TimeoutError:
             if not slot:
                 return httpx.PoolTimeout(f"no request slot came free within {effect.total:g} s")
