@@ -82,3 +82,12 @@ def watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[LeakWatch]:
         yield leak_watch
     finally:
         leak_watch.restore()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis server for the session, on a free loopback port, without persistence."""
+    from contract_tests.support import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url

@@ -291,6 +291,14 @@ def test_the_vocabulary_has_at_least_the_documented_states() -> None:
     assert all(description.strip() for description in PROVIDER_STATES.values())
 
 
+def test_the_help_names_every_contracts_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("verify", "check"):
+        status, out, _ = cli("contracts", command, "--help", capsys=capsys)
+        assert status == 0
+        text = " ".join(out.split())
+        assert all(f"{code} " in text for code in range(21, 31))
+
+
 def test_contracts_states_lists_the_vocabulary(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = cli("contracts", "states", capsys=capsys)
     assert status == 0
@@ -566,6 +574,10 @@ def test_what_the_spec_does_not_allow_is_found(tmp_path: Path, capsys: pytest.Ca
     assert status == 29
     assert "request.authorization.missing [no Authorization]" in out
     assert err.startswith("error: SpecMismatchError:")
+    status, out, _ = cli("contracts", "check", "--json", "--spec", "documented", str(path), capsys=capsys)
+    payload = json.loads(out)  # exactly one object: the validator's own output stays off stdout
+    assert (status, payload["passed"], payload["error"]["type"]) == (29, False, "SpecMismatchError")
+    assert len(payload["findings"]) == 4
 
 
 def test_a_missing_spec_is_a_clear_error(

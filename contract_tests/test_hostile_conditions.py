@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import gzip
+import io
 import json
 import multiprocessing
 import os
@@ -42,6 +43,7 @@ from contract_tests.support import (
     task,
 )
 from sora2_characters import _exceptions, _models
+from sora2_characters._cli._output import Output, Redactor
 from sora2_characters._transport import install_deadline_backend
 from sora2_characters._validation import is_loopback_host
 from sora2_characters.testing import FakeApikley
@@ -289,14 +291,24 @@ async def test_the_async_client_inspects_and_reads_files_off_the_event_loop(
         seen.append(threading.get_ident())
         return real(*args, **kwargs)
 
+    real_open = open
+    opened: list[int] = []
+
+    def open_spy(file: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(file) == str(CHARACTER):
+            opened.append(threading.get_ident())
+        return real_open(file, *args, **kwargs)
+
     monkeypatch.setattr(uploads, "prepare_upload", spy)
     monkeypatch.setattr("sora2_characters._core.prepare_upload", spy)
     with FakeApikley() as fake:
         async with fake.async_client() as client:
+            monkeypatch.setattr("builtins.open", open_spy)
             uploaded = await client.upload_video(CHARACTER)
     assert uploaded.download_url
     assert seen
-    assert all(ident != loop_thread for ident in seen)
+    assert opened  # inspection and the upload itself both open the file...
+    assert all(ident != loop_thread for ident in seen + opened)  # ...never on the event loop
 
 
 # === Processes: safe in worker pools ===============================================================
@@ -615,6 +627,16 @@ def test_the_key_is_redacted_from_a_failed_task_and_transport_errors() -> None:
             make_client(max_retries=0).get_task("t")
     assert KEY not in str(refused.value)
     assert "api.apikley.ru" in str(refused.value)  # names the host it tried
+
+
+def test_the_cli_json_output_redacts_a_key_that_json_would_escape() -> None:
+    key = 'sk-"quoted\\key-123'  # printable ASCII: a valid key, which JSON writes escaped
+    stdout = io.StringIO()
+    output = Output(Redactor([key]), json_mode=True, stdout=stdout, stderr=io.StringIO())
+    output.result({"message": f"the server echoed {key}", key: "as a field name too"})
+    text = stdout.getvalue()
+    assert "quoted" not in text
+    assert json.loads(text)["message"] == "the server echoed ***"
 
 
 def test_the_webhook_signature_covers_the_task_id_parse_callback_reports() -> None:

@@ -147,3 +147,14 @@ def test_starting_on_a_busy_port_raises_a_typed_error_and_leaves_nothing_running
         assert (caught.value.host, caught.value.port) == ("127.0.0.1", busy.port)
         assert not second.running
         assert httpx.get(busy.base_url + "/api/v1/chat/credit").status_code == 200  # the first still serves
+
+
+def test_optional_record_fields_can_be_asked_for_from_the_command_line() -> None:
+    args = build_parser().parse_args(
+        ["--port", "0", "--record-field", "progress", "--record-field", "updateTime"]
+    )
+    with fake_from_args(args) as fake:
+        task_id = fake.seed_task(state="generating")
+        assert {"progress", "updateTime"} <= set(fake.task(task_id))
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--record-field", "eta"])

@@ -25,6 +25,7 @@ from ._logging import setup_from_env
 from ._models import CreatedTask, TaskInfo, UploadedFile
 from ._polling import DEFAULT_MAX_WAIT_S
 from ._transport import deadline_scope, install_deadline_backend, loopback_mounts, read_body, read_body_async
+from ._validation import check_http_client
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -105,8 +106,7 @@ class _BaseClient(Generic[HttpT, SleepT]):
         clock: Callable[[], float] | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        if http_client is not None and not isinstance(http_client, self._http_type):
-            raise InvalidInputError("http_client", self._http_type_hint)
+        check_http_client(http_client, self._http_type, self._http_type_hint)
         setup_from_env()
         config = resolve_config(
             api_key=api_key,
@@ -197,16 +197,22 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
             :class:`~sora2_characters.InvalidInputError` here, before any request.
         base_url: the jobs API; defaults to ``APIKLEY_BASE_URL`` or ``https://api.apikley.ru``.
         upload_base_url: the File Upload API; defaults to ``APIKLEY_UPLOAD_BASE_URL`` or
-            ``https://api.apikley.ru/file-upload``.
+            ``<base_url>/file-upload`` (``https://api.apikley.ru/file-upload`` by default; a
+            custom ``base_url`` never sends uploads to the production host).
         timeout: seconds (or an ``httpx.Timeout``) for each jobs request; default 10 s connect, 30 s
-            read and write. Applied to every request, also on a caller's ``http_client``.
-        upload_timeout: likewise for uploads; default 10 s connect, 120 s read and write.
+            read and write. Applied to every request, also on a caller's ``http_client``. It is also
+            each request's total time limit: waiting for a request slot, connecting, sending and
+            reading the whole response must end within its longest part (30 s by default), and
+            within a wait's ``max_wait``. At most an hour.
+        upload_timeout: likewise for uploads; default 10 s connect, 120 s read and write (and in
+            total).
         max_retries: retries after the first attempt, for requests that may be retried.
         poll_interval: a fixed poll interval for ``wait``; default: the documented schedule.
         max_tasks_per_second: a client-side limit on createTask attempts, shared by all callers of
             this client; ``None`` for none.
         max_concurrent_requests: requests in flight at once through this client (default 10; our
-            own pool is sized to match and keeps every connection alive); more calls wait their turn.
+            own pool is sized to match and keeps every connection alive); more calls wait their turn,
+            and the wait counts against the request's total time limit.
         http_client: an ``httpx.Client`` to send every request through (uploads included); it is
             never closed by this client.
         allow_insecure_http: allow plain ``http://`` base URLs to non-loopback hosts, which sends

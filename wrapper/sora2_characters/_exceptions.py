@@ -21,7 +21,9 @@ The tree::
     ├── InvalidInputError (ValueError) local validation refused an argument, before any request
     ├── TaskFailedError                the task ran and ended in state ``fail`` (.task_id, .transient, .task)
     ├── WaitTimeoutError               ``max_wait`` passed before the task ended (.task_id, .last_state)
-    └── WebhookVerificationError       a callback's signature is missing, wrong or stale
+    ├── WebhookVerificationError       a callback's signature is missing, wrong or stale
+    ├── StoreError                     a callback receiver's outcome store is unusable (Redis down, bad file)
+    └── JournalError                   a batch journal is locked, read-only, corrupt or of another manifest
 
 Every exception carries ``task_id`` (the task it concerns, once one is known, else ``None``) and
 ``task_may_exist`` (``True`` when a createTask may have created, and billed, a task whose id never
@@ -52,11 +54,13 @@ __all__ = [
     "InsufficientCreditsError",
     "InternalServerError",
     "InvalidInputError",
+    "JournalError",
     "MalformedResponseError",
     "NotFoundError",
     "RateLimitError",
     "ServiceUnavailableError",
     "Sora2CharactersError",
+    "StoreError",
     "TaskFailedError",
     "UnprocessableEntityError",
     "UsageLimitError",
@@ -315,6 +319,14 @@ class WaitTimeoutError(Sora2CharactersError):
 
 class WebhookVerificationError(Sora2CharactersError):
     """A callback's ``X-Webhook-Signature`` is missing, wrong, or its timestamp is outside the tolerance."""
+
+
+class StoreError(Sora2CharactersError):
+    """A callback receiver's outcome store cannot be used: Redis is down, the SQLite file is unusable."""
+
+
+class JournalError(Sora2CharactersError):
+    """A batch journal cannot be used: locked, read-only, corrupt, or written for another manifest."""
 
 
 #: Words of a failure message by which the live service asks to submit again ("internal error,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import uuid
+from collections.abc import Callable
 from typing import IO, Any, BinaryIO
 
 import attrs
@@ -46,21 +47,23 @@ class PreparedUpload:
     def open(self) -> IO[bytes]:
         """Return a stream of exactly :attr:`size` bytes from the start of the content.
 
-        A path gets a new file handle. Reading raises InvalidInputError if the file has grown or
-        shrunk since it was checked (the request declared its length).
+        Nothing is opened or read until the first ``read`` (on the async client that happens in a
+        worker thread); a path gets a new file handle. Reading raises InvalidInputError if the file
+        has grown or shrunk since it was checked (the request declared its length).
         """
+        if self._data is not None:
+            return io.BytesIO(self._data)
+        return _ExactReader(self._reopen, self.size)  # type: ignore[return-value]
+
+    def _reopen(self) -> IO[bytes]:
         if self._path is not None:
             try:
-                stream: IO[bytes] = open(self._path, "rb")  # noqa: SIM115 - closed by the caller
+                return open(self._path, "rb")  # closed by _ExactReader.close
             except OSError as exc:
                 raise InvalidInputError("source", f"cannot read the file ({exc.strerror or exc})") from exc
-        elif self._data is not None:
-            return io.BytesIO(self._data)
-        else:
-            assert self._file is not None  # noqa: S101 - one of the three is always set
-            stream = self._file
-            stream.seek(0)
-        return _ExactReader(stream, self.size)  # type: ignore[return-value]
+        assert self._file is not None  # noqa: S101 - one of the three is always set
+        self._file.seek(0)
+        return self._file
 
     @property
     def owns_stream(self) -> bool:
@@ -75,8 +78,9 @@ class _ExactReader:
     hidden so nothing measures the file again behind our back.
     """
 
-    def __init__(self, stream: IO[bytes], size: int) -> None:
-        self._stream = stream
+    def __init__(self, opener: Callable[[], IO[bytes]], size: int) -> None:
+        self._opener = opener
+        self._stream: IO[bytes] | None = None
         self._size = size
         self._sent = 0
 
@@ -87,6 +91,8 @@ class _ExactReader:
             while part := self.read(_READ_CHUNK):
                 parts.append(part)
             return b"".join(parts)
+        if self._stream is None:
+            self._stream = self._opener()
         left = self._size - self._sent
         try:
             data = self._stream.read(min(n, left + 1))
@@ -108,17 +114,19 @@ class _ExactReader:
         if whence == io.SEEK_END:
             return self._size
         if whence == io.SEEK_SET and offset == 0:
-            self._stream.seek(0)
+            if self._stream is not None:
+                self._stream.seek(0)
             self._sent = 0
         return self._sent
 
     def tell(self) -> int:
-        """Bytes read so far."""
+        """Return how many bytes were read so far."""
         return self._sent
 
     def close(self) -> None:
-        """Close the underlying stream."""
-        self._stream.close()
+        """Close the underlying stream, if it was opened."""
+        if self._stream is not None:
+            self._stream.close()
 
 
 @attrs.frozen(slots=True)
@@ -202,7 +210,7 @@ def prepare_upload(
     file_name: str | None = None,
 ) -> PreparedUpload:
     """Validate ``source`` by content and return a :class:`PreparedUpload` with a fresh unique path."""
-    from ._media import MIME_TYPES, inspect_video  # noqa: PLC0415 - keeps hachoir out of the import
+    from ._media import MIME_TYPES, inspect_video, remux_hint  # noqa: PLC0415 - keeps hachoir out of the import
 
     if file_name is not None:
         check_file_name(file_name)
@@ -213,13 +221,19 @@ def prepare_upload(
     if size == 0:
         raise InvalidInputError("source", "is empty")
     try:
-        info = inspect_video(resolved.inspected)
+        info = inspect_video(resolved.inspected, strict=True)
+    except InvalidInputError:
+        raise
     except OSError as exc:
         raise InvalidInputError("source", f"cannot read the file ({exc.strerror or exc})") from exc
     except (ValueError, TypeError) as exc:
         raise InvalidInputError("source", f"cannot be inspected ({exc})") from exc
     if info.container not in _ALLOWED:
-        raise InvalidInputError("source", "is not an mp4, webm or avi video (judged by its content)")
+        hint = remux_hint(_head(resolved))
+        raise InvalidInputError(
+            "source",
+            "is not an mp4, webm or avi video (judged by its content)" + (f"; {hint}" if hint else ""),
+        )
     check_duration(info.duration)
     container: str = info.container
     if file_name is None:
@@ -234,6 +248,22 @@ def prepare_upload(
         data=resolved.data,
         file=resolved.file,
     )
+
+
+def _head(resolved: _Source) -> bytes:
+    """Return the first bytes of an upload's content (for a hint); empty when they cannot be read."""
+    try:
+        if resolved.data is not None:
+            return resolved.data[:4096]
+        if resolved.path is not None:
+            with open(resolved.path, "rb") as file:
+                return file.read(4096)
+        if resolved.file is not None:
+            resolved.file.seek(0)
+            return resolved.file.read(4096)
+    except (OSError, ValueError):
+        pass
+    return b""
 
 
 def _name_ok(name: str) -> bool:

@@ -37,6 +37,7 @@ __all__ = [
     "check_count",
     "check_duration",
     "check_file_name",
+    "check_http_client",
     "check_positive",
     "check_task_id",
     "check_text",
@@ -170,6 +171,12 @@ def check_count(field: str, value: object, *, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidInputError(field, f"must be an int from {low} to {high}")
     return value
+
+
+def check_http_client(value: object, expected: type, hint: str) -> None:
+    """Refuse an ``http_client`` of the wrong kind (``None`` passes: the client makes its own)."""
+    if value is not None and not isinstance(value, expected):
+        raise InvalidInputError("http_client", hint)
 
 
 def check_timeout(field: str, value: object) -> httpx.Timeout:

@@ -34,14 +34,22 @@ from typing import Any
 
 from ._exceptions import MalformedResponseError, WebhookVerificationError
 from ._models import TaskInfo, _id_str
+from ._receiver import CallbackApp  # the receiver and its stores live in their own modules
+from ._stores import MemoryStore, OutcomeStore, RedisStore, SQLiteStore, store_from_url
 
 __all__ = [
     "DEFAULT_TOLERANCE_S",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
+    "CallbackApp",
+    "MemoryStore",
+    "OutcomeStore",
+    "RedisStore",
     "ReplayCache",
+    "SQLiteStore",
     "parse_callback",
     "sign",
+    "store_from_url",
     "verify_signature",
 ]
 

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import click
 
-from .._exceptions import NotFoundError, Sora2CharactersError, WaitTimeoutError
-from .._polling import DEFAULT_MAX_WAIT_S
+from .._exceptions import (
+    AuthenticationError,
+    InvalidInputError,
+    NotFoundError,
+    Sora2CharactersError,
+    WaitTimeoutError,
+)
+from .._polling import DEFAULT_MAX_WAIT_S, NOT_FOUND_GRACE_S
 from ._backend import EMBEDDED_NOTICE, FAKE_TASK_SECONDS, Backend, Settings, open_client
+from ._batch import batch
 from ._contracts import contracts
 from ._exits import EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE, exit_code_for, exit_code_table
+from ._listen import listen
+from ._messages import KeySource, auth_hint, for_cli
 from ._output import Output, Redactor
 from ._progress import make_reporter
 
@@ -44,6 +54,11 @@ def _epilog() -> str:
         "\b",
         "With no API key and no base URL configured, every command runs against an embedded",
         "fake Apikley (started on loopback for the command, and said so on stderr).",
+        "",
+        "\b",
+        "Scripts: --quiet prints only the result (the character_id, or the task id without --wait).",
+        "Shell completion (bash; zsh_source and fish_source for the others):",
+        '  eval "$(_SORA2_CHARACTERS_COMPLETE=bash_source sora2-characters)"',
     ]
     return "\n".join(lines)
 
@@ -55,6 +70,7 @@ class _Global:
     settings: Settings
     redact: Redactor
     explicit_globals: bool
+    key_source: KeySource = None
 
 
 @attrs.define
@@ -70,6 +86,18 @@ def _json_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--json", "as_json", is_flag=True, help="Write exactly one JSON object to stdout (also on errors)."
     )(func)
+
+
+def _quiet_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--quiet",
+            "-q",
+            is_flag=True,
+            help=f"Print only {what} on stdout, for scripts; stderr gets errors only.",
+        )(func)
+
+    return decorate
 
 
 @click.group(
@@ -133,7 +161,11 @@ def cli(  # noqa: PLR0917 - click passes options as arguments
         ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
         for name in ("api_key", "base_url", "upload_base_url")
     )
-    ctx.obj = _Global(settings=settings, redact=redact, explicit_globals=explicit)
+    key_source: KeySource = None
+    if api_key:
+        from_env = ctx.get_parameter_source("api_key") is click.core.ParameterSource.ENVIRONMENT
+        key_source = "environment" if from_env else "option"
+    ctx.obj = _Global(settings=settings, redact=redact, explicit_globals=explicit, key_source=key_source)
 
 
 def _resume_hint(glob: _Global, backend: Backend | None, task_id: str) -> str:
@@ -152,6 +184,8 @@ def _error_hint(glob: _Global, run: _Run, error: BaseException) -> str | None:
             "note: the embedded fake starts empty for every command and forgets its tasks; "
             "set APIKLEY_API_KEY to query Apikley, or point --base-url at a running 'sora2-characters mock'."
         )
+    if isinstance(error, AuthenticationError):
+        return auth_hint(glob.key_source)
     return None
 
 
@@ -161,11 +195,20 @@ def _execute(
     action: Callable[[_Run, Backend], int],
     *,
     task_id: str | None = None,
+    quiet: bool = False,
+    precheck: Callable[[], object] | None = None,
+    fields: Mapping[str, str] | None = None,
 ) -> int:
-    """Run ``action`` with an open client; render any error and return the exit code."""
-    output = Output(glob.redact, json_mode=as_json)
+    """Run ``action`` with an open client; render any error and return the exit code.
+
+    ``precheck`` validates the command's options before any client, fake or request exists; an
+    :class:`InvalidInputError` is reported in CLI terms (``fields`` names this command's options).
+    """
+    output = Output(glob.redact, json_mode=as_json, quiet=quiet)
     run = _Run(output=output, task_id=task_id)
     try:
+        if precheck is not None:
+            precheck()
         with open_client(glob.settings) as backend:
             run.backend = backend
             if backend.embedded:
@@ -174,6 +217,9 @@ def _execute(
     except KeyboardInterrupt as exc:
         output.error(exc, task_id=run.task_id, hint=_error_hint(glob, run, exc))
         return EXIT_INTERRUPTED
+    except InvalidInputError as exc:
+        output.error(for_cli(exc, key_source=glob.key_source, fields=fields), task_id=run.task_id)
+        return exit_code_for(exc)
     except Sora2CharactersError as exc:
         output.error(exc, task_id=run.task_id, hint=_error_hint(glob, run, exc))
         return exit_code_for(exc)
@@ -221,10 +267,42 @@ def _wait_for(run: _Run, backend: Backend, task_id: str, max_wait: float, poll_i
     with reporter:
         info = backend.client.wait(task_id, max_wait=max_wait, poll_interval=interval, on_update=reporter)
     payload = _task_rows(info, backend)
-    run.output.result(payload, _human(payload, backend))
+    run.output.result(payload, _human(payload, backend), value=info.character_id)
     if backend.embedded:
         run.output.notice("note: this character_id came from the embedded fake, not from Apikley.")
     return EXIT_OK
+
+
+def _find_task(run: _Run, backend: Backend, task_id: str, poll_interval: float | None) -> None:
+    """Look for ``task_id`` during the grace period, saying so; raise NotFoundError once it ends.
+
+    A task just created can take a moment to show in queries, so ``wait`` keeps looking for
+    ``NOT_FOUND_GRACE_S`` seconds and shows it is doing so. The embedded fake starts empty for every
+    command: there an unknown id is reported at once.
+    """
+    started = time.monotonic()
+    interval = poll_interval if poll_interval is not None else 2.0
+    while True:
+        try:
+            backend.client.get_task(task_id)
+        except NotFoundError as exc:
+            if backend.embedded:
+                raise
+            elapsed = time.monotonic() - started
+            if elapsed >= NOT_FOUND_GRACE_S:
+                raise NotFoundError(
+                    f"no task {task_id} (still not found after {elapsed:.0f} s): check the id, and that the "
+                    "key and base URL are those of the account that created it",
+                    code=exc.code,
+                    http_status=exc.http_status,
+                ) from exc
+            run.output.notice(
+                f"[{elapsed:6.1f}s] {task_id} not found yet; a new task can take a few seconds to show, "
+                f"looking again for up to {NOT_FOUND_GRACE_S - elapsed:.0f} s"
+            )
+            time.sleep(min(interval, max(0.0, NOT_FOUND_GRACE_S - elapsed)))
+        else:
+            return
 
 
 _MAX_WAIT = click.option(
@@ -259,6 +337,7 @@ _POLL = click.option(
 @_MAX_WAIT
 @_POLL
 @_json_option
+@_quiet_option("the character_id (with --wait) or the task id")
 @click.pass_obj
 def create(  # noqa: PLR0917 - click passes options as arguments
     glob: _Global,
@@ -271,10 +350,22 @@ def create(  # noqa: PLR0917 - click passes options as arguments
     max_wait: float,
     poll_interval: float | None,
     as_json: bool,
+    quiet: bool,
 ) -> int:
     """Create a character from --video PATH or --video-url URL; with --wait, print its character_id."""
     if (video is None) == (video_url is None):
         raise click.UsageError("give exactly one of --video PATH or --video-url URL")
+
+    def precheck() -> None:
+        # Every option, before the clip is uploaded or anything is sent (the clip is checked next).
+        from .._validation import check_text, check_url  # noqa: PLC0415 - keeps --help fast
+
+        if video_url is not None:
+            check_url("video_url", video_url)
+        check_text("character_prompt", prompt)
+        check_text("safety_instruction", safety)
+        if callback_url is not None:
+            check_url("callback_url", callback_url)
 
     def action(run: _Run, backend: Backend) -> int:
         url = video_url
@@ -300,26 +391,35 @@ def create(  # noqa: PLR0917 - click passes options as arguments
             "video_url": url,
             "backend": backend.kind,
         }
-        run.output.result(payload, _human(payload, backend))
+        run.output.result(payload, _human(payload, backend), value=created.task_id)
+        if backend.embedded:
+            run.output.notice(
+                f"note: this task lives only as long as this command: the embedded fake stopped with it, "
+                f"so '{PROG} status {created.task_id}' afterwards cannot find it. Add --wait to get the "
+                f"character_id now, or run '{PROG} mock' in another terminal and point APIKLEY_BASE_URL "
+                "at it to keep tasks between commands."
+            )
         return EXIT_OK
 
-    return _execute(glob, as_json, action)
+    source = {"source": f"--video {video}", "file_name": f"--video {video}"} if video else None
+    return _execute(glob, as_json, action, quiet=quiet, precheck=precheck, fields=source)
 
 
 @cli.command(short_help="Show a task's state and character_id.")
 @click.argument("task_id")
 @_json_option
+@_quiet_option("the state")
 @click.pass_obj
-def status(glob: _Global, task_id: str, as_json: bool) -> int:
+def status(glob: _Global, task_id: str, as_json: bool, quiet: bool) -> int:
     """Show a task's state once (and its character_id once it succeeded)."""
 
     def action(run: _Run, backend: Backend) -> int:
         info = backend.client.get_task(task_id)
         payload = _task_rows(info, backend)
-        run.output.result(payload, _human(payload, backend))
+        run.output.result(payload, _human(payload, backend), value=info.state.value)
         return EXIT_OK
 
-    return _execute(glob, as_json, action, task_id=task_id)
+    return _execute(glob, as_json, action, task_id=task_id, quiet=quiet)
 
 
 @cli.command(short_help="Wait for a task to end; print its character_id.")
@@ -327,21 +427,26 @@ def status(glob: _Global, task_id: str, as_json: bool) -> int:
 @_MAX_WAIT
 @_POLL
 @_json_option
+@_quiet_option("the character_id")
 @click.pass_obj
-def wait(glob: _Global, task_id: str, max_wait: float, poll_interval: float | None, as_json: bool) -> int:
+def wait(  # noqa: PLR0917 - click passes options as arguments
+    glob: _Global, task_id: str, max_wait: float, poll_interval: float | None, as_json: bool, quiet: bool
+) -> int:
     """Wait for a task to end, showing progress; print its character_id."""
 
     def action(run: _Run, backend: Backend) -> int:
+        _find_task(run, backend, task_id, poll_interval)
         return _wait_for(run, backend, task_id, max_wait, poll_interval)
 
-    return _execute(glob, as_json, action, task_id=task_id)
+    return _execute(glob, as_json, action, task_id=task_id, quiet=quiet)
 
 
 @cli.command(short_help="Validate and upload a clip; print its download_url.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
 @_json_option
+@_quiet_option("the download_url")
 @click.pass_obj
-def upload(glob: _Global, path: str, as_json: bool) -> int:
+def upload(glob: _Global, path: str, as_json: bool, quiet: bool) -> int:
     """Validate and upload a local clip; print its temporary download_url."""
 
     def action(run: _Run, backend: Backend) -> int:
@@ -354,25 +459,26 @@ def upload(glob: _Global, path: str, as_json: bool) -> int:
             "uploaded_at": uploaded.uploaded_at,
             "backend": backend.kind,
         }
-        run.output.result(payload, _human(payload, backend))
+        run.output.result(payload, _human(payload, backend), value=uploaded.download_url)
         return EXIT_OK
 
-    return _execute(glob, as_json, action)
+    return _execute(glob, as_json, action, quiet=quiet, fields={"source": path, "file_name": path})
 
 
 @cli.command(short_help="Show the remaining credit balance.")
 @_json_option
+@_quiet_option("the balance")
 @click.pass_obj
-def credits(glob: _Global, as_json: bool) -> int:
+def credits(glob: _Global, as_json: bool, quiet: bool) -> int:
     """Show the remaining credit balance."""
 
     def action(run: _Run, backend: Backend) -> int:
         balance = backend.client.get_credits()
         payload = {"credits": balance, "backend": backend.kind}
-        run.output.result(payload, _human(payload, backend))
+        run.output.result(payload, _human(payload, backend), value=balance)
         return EXIT_OK
 
-    return _execute(glob, as_json, action)
+    return _execute(glob, as_json, action, quiet=quiet)
 
 
 @cli.command(short_help="Serve the fake Apikley until Ctrl-C.")
@@ -458,6 +564,8 @@ def mock(  # noqa: PLR0917 - click passes options as arguments
     return EXIT_OK
 
 
+cli.add_command(listen)
+cli.add_command(batch)
 cli.add_command(contracts)
 
 
@@ -477,7 +585,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except click.ClickException as exc:
         if as_json:
-            output.error(_UsageError(exc.format_message()))
+            output.error(_UsageError(exc.format_message(), field=_option_of(exc)))
         else:
             output.stderr.write(redact(_usage_text(exc)))
         return exc.exit_code if exc.exit_code != 1 else EXIT_USAGE
@@ -488,7 +596,22 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 class _UsageError(Exception):
-    """Stands for click's usage errors in the JSON error object (type ``UsageError``)."""
+    """Stands for click's usage errors in the JSON error object (type ``UsageError``, with ``field``)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _option_of(exc: click.ClickException) -> str | None:
+    """Return the option (or argument) a click error is about (``--max-wait``, ``PATH``), or ``None``."""
+    param = getattr(exc, "param", None)
+    if param is None:
+        return None
+    if isinstance(param, click.Option) and param.opts:
+        return max(param.opts, key=len)
+    name: str = param.human_readable_name
+    return name
 
 
 _UsageError.__name__ = "UsageError"

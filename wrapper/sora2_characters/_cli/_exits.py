@@ -19,10 +19,12 @@ from .._exceptions import (
     InsufficientCreditsError,
     InternalServerError,
     InvalidInputError,
+    JournalError,
     MalformedResponseError,
     NotFoundError,
     RateLimitError,
     ServiceUnavailableError,
+    StoreError,
     TaskFailedError,
     UnprocessableEntityError,
     UsageLimitError,
@@ -43,6 +45,7 @@ from ..contracts._errors import (
 )
 
 __all__ = [
+    "EXIT_BATCH_INCOMPLETE",
     "EXIT_CODES",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -58,6 +61,8 @@ EXIT_OK: Final = 0
 EXIT_UNEXPECTED: Final = 1
 EXIT_USAGE: Final = 2
 EXIT_INTERRUPTED: Final = 130
+#: ``batch``: it ran to its end, but not every row succeeded (failed, unknown or skipped rows).
+EXIT_BATCH_INCOMPLETE: Final = 31
 EXIT_PORT_IN_USE: Final = 20
 
 #: (exception class, exit code, what it means), most specific class first.
@@ -91,6 +96,8 @@ EXIT_CODES: Final[tuple[tuple[type[BaseException], int, str], ...]] = (
     (PactVerificationError, 28, "contracts: an interaction failed against the fake Apikley"),
     (SpecMismatchError, 29, "contracts: the pact asks or expects what the spec does not allow"),
     (ContractError, 30, "contracts: another failure (pact-python missing, a tool crashed)"),
+    (StoreError, 32, "listen: the outcome store is unusable (Redis down, bad sqlite: file)"),
+    (JournalError, 33, "batch: the journal is locked, read-only, corrupt or belongs to another manifest"),
 )
 
 
@@ -111,6 +118,7 @@ def exit_code_table() -> list[tuple[int, str, str]]:
         (EXIT_UNEXPECTED, "-", "unexpected error (a bug, or the 'cli' extra is missing)"),
         (EXIT_USAGE, "UsageError", "usage error: unknown option, missing argument, unreadable file"),
         (EXIT_INTERRUPTED, "KeyboardInterrupt", "interrupted (Ctrl-C); a wait prints the task_id to resume"),
+        (EXIT_BATCH_INCOMPLETE, "-", "batch: not every row succeeded (see the summary line and --out)"),
     ]
     rows += [(code, cls.__name__, meaning) for cls, code, meaning in EXIT_CODES]
     return sorted(rows, key=lambda row: (row[0], row[1] != "UsageError"))

@@ -7,15 +7,16 @@ whatever an error message or a URL happens to contain.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any, TextIO
 
-from .._exceptions import APIError, TaskFailedError, WaitTimeoutError
+from .._exceptions import APIError, InvalidInputError, TaskFailedError, WaitTimeoutError
 
-__all__ = ["Output", "Redactor", "error_payload", "jsonable"]
+__all__ = ["Output", "Redactor", "cli_hint", "error_payload", "jsonable"]
 
 _MASK = "***"
 # Shorter strings are not masked: they would mangle ordinary words, and no real key is that short.
@@ -64,6 +65,9 @@ def error_payload(error: BaseException, *, task_id: str | None = None) -> dict[s
         message = "interrupted"
     else:
         message = getattr(error, "message", None) or str(error) or type(error).__name__
+        hint = getattr(error, "hint", None)
+        if isinstance(hint, str) and hint and message.endswith(f". {hint}"):
+            message = message[: -len(hint) - 2]  # the hint is said apart, in CLI terms (cli_hint)
     body: dict[str, Any] = {
         "type": type(error).__name__,
         "code": error.code if isinstance(error, APIError) else None,
@@ -71,6 +75,9 @@ def error_payload(error: BaseException, *, task_id: str | None = None) -> dict[s
     }
     if isinstance(error, APIError):
         body["http_status"] = error.http_status
+    field = getattr(error, "field", None)
+    if isinstance(error, InvalidInputError) or isinstance(field, str):
+        body["field"] = field
     payload: dict[str, Any] = {"error": body}
     if isinstance(error, TaskFailedError):
         body["fail_code"] = error.fail_code
@@ -85,11 +92,24 @@ def error_payload(error: BaseException, *, task_id: str | None = None) -> dict[s
     return payload
 
 
+# "client.wait('t') or `sora2-characters wait t`": the library's hints name both ways; the CLI keeps its own.
+_LIBRARY_CALL = re.compile(r"client\.\w+\([^()]*\) or ")
+
+
+def cli_hint(error: BaseException) -> str | None:
+    """Return the library's hint on ``error`` (how to resume, where to look) without its Python calls."""
+    hint = getattr(error, "hint", None)
+    if not isinstance(hint, str) or not hint:
+        return None
+    return _LIBRARY_CALL.sub("", hint)
+
+
 class Output:
     """Writes results and errors in the mode the command was given (``--json`` or human).
 
     In JSON mode exactly one object reaches stdout (:meth:`result` or :meth:`error`, once);
-    notices and progress always go to stderr.
+    notices and progress always go to stderr. In quiet mode (``--quiet``) stdout holds only the
+    result's value (a character_id, a task id...) and stderr only errors: no notices, no progress.
     """
 
     def __init__(
@@ -97,11 +117,13 @@ class Output:
         redact: Redactor,
         *,
         json_mode: bool,
+        quiet: bool = False,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
     ) -> None:
         self.redact = redact
         self.json_mode = json_mode
+        self.quiet = quiet
         self._stdout = stdout
         self._stderr = stderr
         self._emitted = False
@@ -121,13 +143,26 @@ class Output:
         stream.flush()
 
     def notice(self, text: str) -> None:
-        """Write a line on stderr (both modes): what backend is used, how to resume, and so on."""
-        self._write(self.stderr, text + "\n")
+        """Write a line on stderr (both modes, not when quiet): the backend used, how to resume..."""
+        if not self.quiet:
+            self._write(self.stderr, text + "\n")
 
-    def result(self, payload: Mapping[str, Any], human: Iterable[tuple[str, Any]] | None = None) -> None:
-        """Write the result: ``payload`` as JSON, or ``human`` (default: the payload) as aligned lines."""
+    def result(
+        self,
+        payload: Mapping[str, Any],
+        human: Iterable[tuple[str, Any]] | None = None,
+        *,
+        value: Any = None,
+    ) -> None:
+        """Write the result: ``payload`` as JSON, ``value`` alone when quiet, else ``human`` lines.
+
+        ``human`` defaults to the payload's items; ``value`` to nothing (quiet prints an empty line).
+        """
         if self.json_mode:
             self._emit_json(payload)
+            return
+        if self.quiet:
+            self._write(self.stdout, ("" if value is None else _human_value(value)) + "\n")
             return
         rows = [(key, value) for key, value in (human if human is not None else payload.items())]
         width = max((len(key) for key, _ in rows), default=0) + 1
@@ -141,9 +176,13 @@ class Output:
             self._emit_json(payload)
         else:
             kind = payload["error"]["type"]
-            self._write(self.stderr, f"error: {kind}: {payload['error']['message']}\n")
-        if hint:
-            self.notice(hint)
+            field = payload["error"].get("field")
+            message = payload["error"]["message"]
+            where = f"{field}: " if field and not message.startswith(f"{field}:") else ""
+            self._write(self.stderr, f"error: {kind}: {where}{message}\n")
+        hint = hint or cli_hint(error)
+        if hint:  # part of the error report: shown even when quiet
+            self._write(self.stderr, hint + "\n")
 
     def _emit_json(self, payload: Mapping[str, Any]) -> None:
         if self._emitted:  # pragma: no cover - a programming error, never two objects on stdout

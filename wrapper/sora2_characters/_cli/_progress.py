@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from .._models import TaskInfo
 
-__all__ = ["PlainProgress", "ProgressReporter", "RichProgress", "make_reporter"]
+__all__ = ["PlainProgress", "ProgressReporter", "RichProgress", "SilentProgress", "make_reporter"]
 
 
 class ProgressReporter:
@@ -47,6 +47,13 @@ class ProgressReporter:
         tb: TracebackType | None,
     ) -> None:
         return None
+
+
+class SilentProgress(ProgressReporter):
+    """Shows nothing (``--quiet``)."""
+
+    def __call__(self, task: TaskInfo) -> None:
+        """Ignore the polled state."""
 
 
 class PlainProgress(ProgressReporter):
@@ -130,7 +137,9 @@ class RichProgress(ProgressReporter):
 
 
 def make_reporter(task_id: str, output: Output) -> ProgressReporter:
-    """Return a rich reporter when stderr is a terminal, plain lines otherwise."""
+    """Return a rich reporter when stderr is a terminal, plain lines otherwise, nothing when quiet."""
+    if output.quiet:
+        return SilentProgress(task_id)
     isatty = getattr(output.stderr, "isatty", None)
     if callable(isatty) and isatty():
         return RichProgress(task_id, output)

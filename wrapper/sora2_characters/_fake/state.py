@@ -75,7 +75,8 @@ class RecordedRequest:
     """One request the fake received.
 
     ``headers`` has lower-case names and the API key redacted (``Bearer <redacted>``). ``body`` is
-    ``None`` when the fake dropped the connection before reading it. ``operation`` is the API
+    ``None`` when the fake did not read it: a connection dropped before reading, a bad key (checked
+    first), or a body over the size limit (HTTP 413). ``operation`` is the API
     operation (``None`` for file downloads and unknown paths); ``fault`` labels the injected fault
     that answered it, if any; ``status`` is the HTTP status sent (``None`` when nothing was sent).
     """

@@ -19,11 +19,16 @@ From the command line: ``python -m sora2_characters.testing --port 4010 --time-s
 :mod:`sora2_characters.testing.__main__`), or ``sora2-characters mock``; both serve through
 :func:`serve`.
 
-Errors: ``error_style="live"`` answers HTTP 200 with the code in the body, like the live service;
-``"http"`` makes the HTTP status equal the body code, like Prism. Request validation errors answer
-code 422 on the jobs API (400 for an unreadable body or a bad query) and 400 on the upload API,
-whose spec documents no 422; the message names the field (``input.character_prompt: at most 5000
-characters``).
+Styles: ``error_style="live"`` (the default) answers as the live service was captured answering:
+HTTP 200 with the code in the body, the captured messages and envelope keys, live record fields
+(``null`` until they apply, ``costTime`` in seconds), 32-hex task ids with ``recordId``, Spring's
+404 for an unknown path; ``sora2_characters._fake.likeness`` lists what still differs and why.
+``"http"`` is the documented contract, like Prism: the HTTP status equals the body code. Request
+validation (jsonschema, against the bundled spec) answers code 422 on the jobs API naming the field
+(``input.character_prompt: at most 5000 characters``; live: a missing field is the captured 500
+"This field is required"), 400 for an unreadable body or a bad query, and 400 on the upload API.
+The key is checked before the body is read; a body over 1 MiB (jobs) or 32 MiB (uploads) gets HTTP
+413 without being read past the limit.
 
 Faults (see :meth:`FakeApikley.fail_next` and its siblings) are consumed per call, in the order they
 were added. Faults of kind ``code`` and ``rate_limit`` answer instead of the operation, so nothing
@@ -75,6 +80,7 @@ from sora2_characters._fake.state import (
     TaskSeed,
     task_durations_from,
 )
+from sora2_characters._sample import sample_clip
 
 if TYPE_CHECKING:
     from sora2_characters import AsyncClient, Client
@@ -89,6 +95,7 @@ __all__ = [
     "ServerStartError",
     "StoredFile",
     "TaskRecord",
+    "sample_clip",
     "serve",
 ]
 

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from sora2_characters._cli._exits import EXIT_PORT_IN_USE
+from sora2_characters._fake.state import OPTIONAL_RECORD_FIELDS
 from sora2_characters.testing import DEFAULT_API_KEY, FakeApikley, PortInUseError, serve
 
 __all__ = ["build_parser", "fake_from_args", "main"]
@@ -39,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--webhook-secret", default=None, help="sign callbacks with this HMAC key")
     parser.add_argument("--no-validate-media", action="store_true", help="do not inspect source videos")
     parser.add_argument("--remote-videos", choices=["accept", "fail"], default="accept")
+    parser.add_argument(
+        "--record-field",
+        action="append",
+        choices=sorted(OPTIONAL_RECORD_FIELDS),
+        default=[],
+        help="add an optional task-record field the live service leaves out (repeatable)",
+    )
     return parser
 
 
@@ -57,6 +65,7 @@ def fake_from_args(args: argparse.Namespace) -> FakeApikley:
         webhook_secret=args.webhook_secret,
         validate_media=not args.no_validate_media,
         remote_videos=args.remote_videos,
+        record_fields=tuple(args.record_field),
     )
 
 
