@@ -385,9 +385,7 @@ def test_failed_task_exits_10(fake: FakeApikley) -> None:
             "transient": True,
             "message": (
                 f"task {task.task_id} failed [failCode 500]: Generation failed"
-                " (a failure on the service's side: submitting again may succeed)."
-                f" See the task with client.get_task({task.task_id!r})"
-                f" or `sora2-characters status {task.task_id}`"
+                " (a failure on the service's side: submitting again may succeed)"
             ),
         },
         "task_id": task.task_id,
