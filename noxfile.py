@@ -1,5 +1,5 @@
-"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``demo``, ``bench``,
-``pact``.
+"""The project's routine jobs: ``nox -s tests``, ``lint``, ``typecheck``, ``generate``, ``spec-diff``,
+``update-spec``, ``demo``, ``bench``, ``pact``.
 
 Sessions run on the Python that runs nox (3.11 or newer).
 """
@@ -19,6 +19,7 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+OPENAPI_TOOLS = ROOT / "openapi" / "tools"
 
 
 def _install(session: nox.Session, *groups: str, extras: str = "cli,server,testing") -> None:
@@ -28,11 +29,12 @@ def _install(session: nox.Session, *groups: str, extras: str = "cli,server,testi
         session.install(*nox.project.dependency_groups(PYPROJECT, group))
 
 
-def _npm_ci(session: nox.Session) -> None:
-    """Install the pinned Prism from package-lock.json, into node_modules/ only."""
+def _npm_ci(session: nox.Session, folder: Path = ROOT) -> None:
+    """Install the Node tools pinned in ``folder``'s package-lock.json (Prism; Optic in openapi/tools)."""
     if shutil.which("npm") is None:
-        session.error("npm is missing: install Node.js 20 or newer; the contract tests run Prism")
-    session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
+        session.error("npm is missing: install Node.js 20 or newer; the contract tests run Prism and Optic")
+    with session.chdir(folder):
+        session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
 
 
 @nox.session
@@ -40,6 +42,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite: units, properties, the drift check and the Prism contract tests."""
     _install(session, "test")
     _npm_ci(session)
+    _npm_ci(session, OPENAPI_TOOLS)
     session.run("pytest", *session.posargs)
 
 
@@ -64,6 +67,27 @@ def generate(session: nox.Session) -> None:
     """Bundle openapi/ and regenerate generated_client/sora2_characters_api from it."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "generate"))
     session.run("python", "openapi/generate.py")
+
+
+@nox.session(name="spec-diff")
+def spec_diff(session: nox.Session) -> None:
+    """Classify the changes between two specs: ``nox -s spec-diff -- OLD NEW [--json-out PATH]``."""
+    if len(session.posargs) < 2:
+        session.error("usage: nox -s spec-diff -- OLD NEW [--json-out PATH]")
+    session.install(*nox.project.dependency_groups(PYPROJECT, "spec"))
+    _npm_ci(session, OPENAPI_TOOLS)
+    session.run("python", "openapi/spec_diff.py", *session.posargs)
+
+
+@nox.session(name="update-spec")
+def update_spec(session: nox.Session) -> None:
+    """Take a new spec: validate, diff, replace the source, rebundle, regenerate, and say what the
+    wrapper must follow (``nox -s update-spec -- NEW_SPEC [--source NAME]``)."""
+    if not session.posargs:
+        session.error("usage: nox -s update-spec -- NEW_SPEC [--source NAME]")
+    _install(session, "spec", "generate")
+    _npm_ci(session, OPENAPI_TOOLS)
+    session.run("python", "openapi/update_spec.py", *session.posargs)
 
 
 @nox.session

@@ -1,21 +1,22 @@
 """Import cost: ``import sora2_characters`` against ``import httpx``, each in fresh interpreters.
 
-``Client`` and ``AsyncClient`` load lazily (``import sora2_characters`` alone does not import httpx),
-so four statements are measured: the plain import, ``from sora2_characters import Client`` (what a
-sync user runs: target at most 1.2x ``import httpx``), ``from sora2_characters import AsyncClient,
-Client``, and ``import httpx``. Each repetition runs every statement, and a bare
-``pass``, under ``python -X importtime`` in a fresh interpreter, in rotating order; a statement's
-cost is the sum of the ``self`` column minus the median sum of the bare interpreter (its startup
-imports). Separate interpreters check that neither statement, nor touching every name of
-``__all__``, puts the CLI and server extras (or hachoir, loaded on first inspection) in
-``sys.modules``. httpx imports click and rich itself when they are installed (its optional CLI), so
-the check counts only what the library adds beyond ``import httpx``; both sets are reported. The
-timed interpreters hide click, rich and pygments (a meta-path finder scans ``sys.path`` for them,
-as a missing module costs, then refuses them), so the figures are those of a venv without the
-``cli`` extra even where the server extra's uvicorn brings click in (``click_installed``).
-The sync client must not load the async machinery (asyncio, anyio, sniffio) nor the generated
-models (``sora2_characters_api.models``, which loads every model at once): they come with the first
-async request and the first request respectively.
+``Client`` and ``AsyncClient`` load lazily (``import sora2_characters`` alone does not import
+httpx), so four statements are measured: the plain import, ``from sora2_characters import Client``
+(what a sync user runs: target at most 1.2x ``import httpx``), ``from sora2_characters import
+AsyncClient, Client``, and ``import httpx``. Each repetition runs every statement, and a bare
+``pass``, in a fresh interpreter, in rotating order; a statement's cost is the CPU time
+(``time.process_time``) the interpreter spends executing it, minus the bare ``pass``'s. CPU time,
+not ``-X importtime``'s wall clock: on two shared cores the wall clock also counts the time spent
+waiting for a core, which varied the figures several-fold between runs. Separate interpreters check
+that neither statement, nor touching every name of ``__all__``, puts the CLI and server extras (or
+hachoir, loaded on first inspection) in ``sys.modules``. httpx imports click and rich itself when
+they are installed (its optional CLI), so the check counts only what the library adds beyond
+``import httpx``; both sets are reported. The timed interpreters hide click, rich and pygments (a
+meta-path finder scans ``sys.path`` for them, as a missing module costs, then refuses them), so the
+figures are those of a venv without the ``cli`` extra even where the server extra's uvicorn brings
+click in (``click_installed``). The sync client must not load the async machinery (asyncio, anyio,
+sniffio) nor the generated models (``sora2_characters_api.models``, which loads every model at
+once): they come with the first async request and the first request respectively.
 """
 
 from __future__ import annotations
@@ -67,25 +68,26 @@ sys.meta_path.insert(0, _Hide())
 """
 
 
+_TIMED = """
+import time
+_t0 = time.process_time()
+{statement}
+print((time.process_time() - _t0) * 1e6)
+"""
+
+
 def _import_us(statement: str) -> float:
-    """Microseconds of imports (the ``self`` column summed) of ``statement`` in a fresh interpreter."""
-    code = _HIDE.format(hidden=HIDDEN_WHEN_TIMING) + statement
+    """Microseconds of CPU time spent running ``statement`` in a fresh interpreter."""
+    code = _HIDE.format(hidden=HIDDEN_WHEN_TIMING) + _TIMED.format(statement=statement)
     proc = subprocess.run(  # noqa: S603 - this interpreter, our own statements
-        [sys.executable, "-X", "importtime", "-c", code],
+        [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
         env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
-    total = 0.0
-    for line in proc.stderr.splitlines():
-        # "import time:      self [us] | cumulative | imported package"
-        if line.startswith("import time:"):
-            field = line[len("import time:") :].split("|")[0].strip()
-            if field.isdigit():
-                total += float(field)
-    return total
+    return float(proc.stdout.strip().splitlines()[-1])
 
 
 def leaked_modules(statement: str) -> list[str]:

@@ -32,7 +32,7 @@ def _overhead_rows(rows: list[Row], name: str, result: dict[str, Any]) -> bool:
     for op, summary in result.items():
         c = summary["contenders"]
         for who in ("httpx", "generated", "wrapper"):
-            _row(rows, name, f"{op} {who} per call", fmt_spread(c[who]["per_call_us"], " us", 1))
+            _row(rows, name, f"{op} {who} CPU per call", fmt_spread(c[who]["per_call_us"], " us", 1))
         vs_floor = c["wrapper"]["ratio_to_floor"]
         ok = vs_floor["median"] <= OVERHEAD_TARGET
         verdicts.append(ok)
@@ -271,18 +271,19 @@ def _cell(text: str) -> str:
 def markdown(report: dict[str, Any]) -> str:
     """The README's table: each benchmark's command and machine, then its figures with their spread."""
     rows, _ = rows_and_verdicts(report["results"])
-    lines = [
-        "Each figure: median [min..max] over the run's rounds. Each benchmark's command reproduces its rows:",
-        "",
-    ]
+    lines = ["Each figure: median [min..max] over the run's rounds. The commands that measured them:", ""]
+    by_run: dict[tuple[str, str], list[str]] = {}
     for name in ROW_MAKERS:
-        if name not in report["results"]:
-            continue
-        run = report["runs"][name]
+        if name in report["results"]:
+            run = report["runs"][name]
+            by_run.setdefault((run["command"], run["date"]), []).append(name)
+    for (command, date), names in by_run.items():
+        run = report["runs"][names[0]]
         m = run["machine"]
+        venv = f", {run['venv']}" if run.get("venv") else ""
         lines.append(
-            f"- `{name}`: `{run['command']}` ({run['date'][:10]}, Python {m['python']}, {m['cpu_count']} CPUs"
-            f"{', ' + run['venv'] if run.get('venv') else ''})"
+            f"- `{command}` ({date[:10]}, Python {m['python']}, {m['cpu_count']} CPUs{venv}): "
+            + ", ".join(f"`{n}`" for n in names)
         )
     lines += [
         "",

@@ -299,8 +299,7 @@ async def test_the_async_client_inspects_and_reads_files_off_the_event_loop(
             opened.append(threading.get_ident())
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(uploads, "prepare_upload", spy)
-    monkeypatch.setattr("sora2_characters._core.prepare_upload", spy)
+    monkeypatch.setattr(uploads, "prepare_upload", spy)  # _core imports it from _uploads on each upload
     with FakeApikley() as fake:
         async with fake.async_client() as client:
             monkeypatch.setattr("builtins.open", open_spy)

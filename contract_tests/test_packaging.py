@@ -51,7 +51,7 @@ def test_wheel_metadata_declares_the_script_the_plugin_and_small_runtime_deps(wh
         for line in metadata.splitlines()
         if line.startswith("Requires-Dist:") and "extra ==" not in line
     ]
-    assert sorted(runtime) == ["attrs", "hachoir", "httpx", "sniffio"]
+    assert sorted(runtime) == ["attrs", "hachoir", "httpx", "sniffio"]  # sniffio: httpcore's async locks
     assert "Requires-Python: >=3.11" in metadata
     assert "Requires-Dist: attrs>=23.2" in metadata  # cached_property on slotted attrs classes
 

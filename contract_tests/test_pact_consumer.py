@@ -231,6 +231,41 @@ def _define_credits(pact: Pact) -> None:
     )
 
 
+def _define_from_task(pact: Pact) -> None:
+    (
+        pact.upon_receiving("a sora-2-characters-pro createTask from a task that succeeded")
+        .given("the account has credits", {"credits": 100})
+        .given("a task that succeeded", {"taskId": "task_pact_origin"})
+        .with_request("POST", CREATE)
+        .with_header("Authorization", _auth())
+        .with_body(
+            {
+                "model": "sora-2-characters-pro",
+                "input": {
+                    "origin_task_id": "task_pact_origin",
+                    "timestamps": "1,2.5",
+                    "character_prompt": "A cat",
+                },
+            },
+            content_type="application/json",
+            part="Request",
+        )
+        .will_respond_with(200)
+        .with_body(
+            _envelope({"taskId": match.str("task_pact_from_task")}),
+            content_type="application/json",
+            part="Response",
+        )
+    )
+
+
+def _created_from_task(client: Client) -> None:
+    created = client.create_character_from_task(
+        "task_pact_origin", start=1, end=2.5, character_prompt="A cat"
+    )
+    assert created.task_id == "task_pact_from_task"
+
+
 _CODE_STATE = "the service answers with an error code"
 
 CASES: tuple[Case, ...] = (
@@ -344,6 +379,7 @@ CASES: tuple[Case, ...] = (
         ),
         _unknown,
     ),
+    Case("create-from-task", _define_from_task, _created_from_task),
     Case("credits", _define_credits, _credits),
     Case("stream-upload", _define_upload, _uploaded),
 )

@@ -29,6 +29,7 @@ from ._exceptions import (
 __all__ = [
     "RequestSpec",
     "build_create_task",
+    "build_create_task_from_task",
     "build_credits",
     "build_task_query",
     "build_upload_stream",
@@ -66,6 +67,34 @@ def build_create_task(
         input_=Sora2CharactersBodyInput(
             character_file_url=[video_url],
             character_prompt=UNSET if character_prompt is None else character_prompt,
+            safety_instruction=UNSET if safety_instruction is None else safety_instruction,
+        ),
+    )
+    kwargs = sora_2_characters._get_kwargs(body=body)
+    return RequestSpec(method=kwargs["method"].upper(), path=kwargs["url"], json=kwargs["json"])
+
+
+def build_create_task_from_task(
+    origin_task_id: str,
+    *,
+    timestamps: str,
+    character_prompt: str,
+    character_user_name: str | None,
+    safety_instruction: str | None,
+    callback_url: str | None,
+) -> RequestSpec:
+    """Build a sora-2-characters-pro createTask (a segment of an earlier task; validated arguments)."""
+    from sora2_characters_api.api.default import sora_2_characters  # noqa: PLC0415 - lazy, see above
+    from sora2_characters_api.models import Sora2CharactersProBody, Sora2CharactersProBodyInput  # noqa: PLC0415
+    from sora2_characters_api.types import UNSET  # noqa: PLC0415
+
+    body = Sora2CharactersProBody(
+        call_back_url=UNSET if callback_url is None else callback_url,
+        input_=Sora2CharactersProBodyInput(
+            origin_task_id=origin_task_id,
+            timestamps=timestamps,
+            character_prompt=character_prompt,
+            character_user_name=UNSET if character_user_name is None else character_user_name,
             safety_instruction=UNSET if safety_instruction is None else safety_instruction,
         ),
     )

@@ -364,6 +364,66 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
             )
         )
 
+    def create_character_from_task(
+        self,
+        origin_task_id: str,
+        *,
+        start: float,
+        end: float,
+        character_prompt: str,
+        character_user_name: str | None = None,
+        safety_instruction: str | None = None,
+        callback_url: str | None = None,
+    ) -> CreatedTask:
+        """Create a sora-2-characters-pro task: a character from seconds ``start``-``end`` of an earlier task.
+
+        ``origin_task_id`` is a completed video task; the segment must be 1 to 4 seconds long
+        (``start >= 0``), sent with at most two decimals. ``character_prompt`` is required,
+        ``character_user_name`` at most 40 characters. Arguments are validated before anything is
+        sent (:class:`~sora2_characters.InvalidInputError`); sent once, as :meth:`create_character`.
+        """
+        return self._run(
+            self._core.create_character_from_task(
+                origin_task_id,
+                start=start,
+                end=end,
+                character_prompt=character_prompt,
+                character_user_name=character_user_name,
+                safety_instruction=safety_instruction,
+                callback_url=callback_url,
+            )
+        )
+
+    def create_character_from_task_and_wait(
+        self,
+        origin_task_id: str,
+        *,
+        start: float,
+        end: float,
+        character_prompt: str,
+        character_user_name: str | None = None,
+        safety_instruction: str | None = None,
+        callback_url: str | None = None,
+        max_wait: float = DEFAULT_MAX_WAIT_S,
+        poll_interval: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> TaskInfo:
+        """:meth:`create_character_from_task`, then :meth:`wait`; return the successful task."""
+        return self._run(
+            self._core.create_character_from_task_and_wait(
+                origin_task_id,
+                start=start,
+                end=end,
+                character_prompt=character_prompt,
+                character_user_name=character_user_name,
+                safety_instruction=safety_instruction,
+                callback_url=callback_url,
+                max_wait=max_wait,
+                poll_interval=poll_interval,
+                on_update=on_update,
+            )
+        )
+
     def upload_video(self, source: UploadSource, *, file_name: str | None = None) -> UploadedFile:
         """Validate a video by its content and stream it to the File Upload API.
 
@@ -632,6 +692,60 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
             self._core.create_character_and_wait(
                 video_url,
                 character_prompt=character_prompt,
+                safety_instruction=safety_instruction,
+                callback_url=callback_url,
+                max_wait=max_wait,
+                poll_interval=poll_interval,
+                on_update=on_update,
+            )
+        )
+
+    async def create_character_from_task(
+        self,
+        origin_task_id: str,
+        *,
+        start: float,
+        end: float,
+        character_prompt: str,
+        character_user_name: str | None = None,
+        safety_instruction: str | None = None,
+        callback_url: str | None = None,
+    ) -> CreatedTask:
+        """Create a sora-2-characters-pro task; see :meth:`Client.create_character_from_task`."""
+        return await self._run(
+            self._core.create_character_from_task(
+                origin_task_id,
+                start=start,
+                end=end,
+                character_prompt=character_prompt,
+                character_user_name=character_user_name,
+                safety_instruction=safety_instruction,
+                callback_url=callback_url,
+            )
+        )
+
+    async def create_character_from_task_and_wait(
+        self,
+        origin_task_id: str,
+        *,
+        start: float,
+        end: float,
+        character_prompt: str,
+        character_user_name: str | None = None,
+        safety_instruction: str | None = None,
+        callback_url: str | None = None,
+        max_wait: float = DEFAULT_MAX_WAIT_S,
+        poll_interval: float | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> TaskInfo:
+        """Create a pro task, then wait; see :meth:`Client.create_character_from_task_and_wait`."""
+        return await self._run(
+            self._core.create_character_from_task_and_wait(
+                origin_task_id,
+                start=start,
+                end=end,
+                character_prompt=character_prompt,
+                character_user_name=character_user_name,
                 safety_instruction=safety_instruction,
                 callback_url=callback_url,
                 max_wait=max_wait,

@@ -29,6 +29,7 @@ import httpx
 from ._api import (
     RequestSpec,
     build_create_task,
+    build_create_task_from_task,
     build_credits,
     build_task_query,
     build_upload_stream,
@@ -53,11 +54,13 @@ from ._logging import logger
 from ._models import CreatedTask, TaskInfo, TaskState, UploadedFile
 from ._polling import NOT_FOUND_GRACE_S, poll_delay
 from ._retry import RequestKind, parse_retry_after, retry_delay, should_retry
-from ._uploads import prepare_upload
 from ._validation import (
     MAX_MAX_WAIT_S,
     MAX_POLL_INTERVAL_S,
+    check_character_name,
     check_positive,
+    check_required_text,
+    check_segment,
     check_task_id,
     check_text,
     check_url,
@@ -486,6 +489,29 @@ class ClientCore:
             raise
         return created
 
+    def create_character_from_task(
+        self,
+        origin_task_id: str,
+        *,
+        start: float,
+        end: float,
+        character_prompt: str,
+        character_user_name: str | None,
+        safety_instruction: str | None,
+        callback_url: str | None,
+    ) -> Flow[CreatedTask]:
+        """Send sora-2-characters-pro's createTask: validate, send once (as create_character)."""
+        spec = _create_from_task_spec(
+            origin_task_id,
+            start=start,
+            end=end,
+            character_prompt=character_prompt,
+            character_user_name=character_user_name,
+            safety_instruction=safety_instruction,
+            callback_url=callback_url,
+        )
+        return (yield from self._create(spec, deadline=None))
+
     def get_task(self, task_id: str) -> Flow[TaskInfo]:
         """Query a task once; an unknown id raises NotFoundError (404, or 422 "recordInfo is null")."""
         check_task_id(task_id)
@@ -517,6 +543,8 @@ class ClientCore:
 
     def upload_video(self, source: Any, *, file_name: str | None) -> Flow[UploadedFile]:
         """Validate by content, then stream to the upload endpoint under one unique path for all attempts."""
+        from ._uploads import prepare_upload  # noqa: PLC0415 - on the first upload: keeps Client's import small
+
         prepared = yield from _offload(lambda: prepare_upload(source, file_name=file_name))
         opened: list[IO[bytes]] = []
 
@@ -659,6 +687,38 @@ class ClientCore:
             )
         )
 
+    def create_character_from_task_and_wait(
+        self,
+        origin_task_id: str,
+        *,
+        start: float,
+        end: float,
+        character_prompt: str,
+        character_user_name: str | None,
+        safety_instruction: str | None,
+        callback_url: str | None,
+        max_wait: float,
+        poll_interval: float | None,
+        on_update: Callable[[TaskInfo], Any] | None,
+    ) -> Flow[TaskInfo]:
+        """Send sora-2-characters-pro's createTask, then wait (``max_wait`` counts from the call).
+
+        Every argument is checked before anything is sent.
+        """
+        max_wait_s, interval = self._wait_options(max_wait, poll_interval)
+        spec = _create_from_task_spec(
+            origin_task_id,
+            start=start,
+            end=end,
+            character_prompt=character_prompt,
+            character_user_name=character_user_name,
+            safety_instruction=safety_instruction,
+            callback_url=callback_url,
+        )
+        began = self.clock()
+        created = yield from self._create(spec, deadline=began + max_wait_s)
+        return (yield from self._wait(created.task_id, began, max_wait_s, interval, on_update))
+
 
 def _create_spec(
     video_url: str, character_prompt: str | None, safety_instruction: str | None, callback_url: str | None
@@ -670,6 +730,34 @@ def _create_spec(
     if callback_url is not None:
         check_url("callback_url", callback_url)
     return build_create_task(video_url, character_prompt, safety_instruction, callback_url)
+
+
+def _create_from_task_spec(
+    origin_task_id: str,
+    *,
+    start: float,
+    end: float,
+    character_prompt: str,
+    character_user_name: str | None,
+    safety_instruction: str | None,
+    callback_url: str | None,
+) -> RequestSpec:
+    """Check sora-2-characters-pro's arguments (the segment first) and build its createTask."""
+    check_task_id(origin_task_id, field="origin_task_id")
+    timestamps = check_segment(start, end)
+    check_required_text("character_prompt", character_prompt)
+    check_character_name(character_user_name)
+    check_text("safety_instruction", safety_instruction)
+    if callback_url is not None:
+        check_url("callback_url", callback_url)
+    return build_create_task_from_task(
+        origin_task_id,
+        timestamps=timestamps,
+        character_prompt=character_prompt,
+        character_user_name=character_user_name,
+        safety_instruction=safety_instruction,
+        callback_url=callback_url,
+    )
 
 
 def _offload(work: Callable[[], T]) -> Flow[T]:

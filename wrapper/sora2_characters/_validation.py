@@ -21,6 +21,7 @@ import httpx
 from ._exceptions import InvalidInputError
 
 __all__ = [
+    "MAX_CHARACTER_NAME_LENGTH",
     "MAX_CONCURRENT_REQUESTS",
     "MAX_DURATION_S",
     "MAX_MAX_WAIT_S",
@@ -34,11 +35,14 @@ __all__ = [
     "MIN_TASKS_PER_SECOND",
     "check_api_key",
     "check_base_url",
+    "check_character_name",
     "check_count",
     "check_duration",
     "check_file_name",
     "check_http_client",
     "check_positive",
+    "check_required_text",
+    "check_segment",
     "check_task_id",
     "check_text",
     "check_timeout",
@@ -48,6 +52,8 @@ __all__ = [
 ]
 
 MAX_TEXT_LENGTH = 5000
+#: ``character_user_name`` of sora-2-characters-pro.
+MAX_CHARACTER_NAME_LENGTH: Final = 40
 MAX_VIDEO_BYTES = 10 * 1024 * 1024
 MIN_DURATION_S = 1.0
 MAX_DURATION_S = 4.0
@@ -56,6 +62,8 @@ DURATION_TOLERANCE_S = 0.05
 _MAX_URL_LENGTH = 8192
 _MAX_TASK_ID_LENGTH: Final = 1024
 _MAX_FILE_NAME_LENGTH: Final = 255
+#: A segment's start and end: seconds into a generated video, which lasts seconds (a day is plenty).
+_MAX_SECONDS_INTO_VIDEO: Final = 86_400.0
 
 #: The longest a single request's timeout may be set to (one hour).
 MAX_TIMEOUT_S: Final = 3600.0
@@ -113,16 +121,78 @@ def check_text(field: str, value: object) -> str | None:
     return value
 
 
-def check_task_id(task_id: object) -> str:
+def check_task_id(task_id: object, *, field: str = "task_id") -> str:
     """Return ``task_id`` if it is a non-empty, sendable string of at most 1024 characters."""
     if not isinstance(task_id, str) or not task_id.strip():
-        raise InvalidInputError("task_id", "must be a non-empty string")
+        raise InvalidInputError(field, "must be a non-empty string")
     if len(task_id) > _MAX_TASK_ID_LENGTH:
-        raise InvalidInputError("task_id", f"is longer than {_MAX_TASK_ID_LENGTH} characters")
+        raise InvalidInputError(field, f"is longer than {_MAX_TASK_ID_LENGTH} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in task_id):
-        raise InvalidInputError("task_id", "must not contain control characters")
-    _check_encodable("task_id", task_id)
+        raise InvalidInputError(field, "must not contain control characters")
+    _check_encodable(field, task_id)
     return task_id
+
+
+def check_required_text(field: str, value: object) -> str:
+    """Return ``value`` if it is a non-blank string of at most 5000 code points."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInputError(field, "is required and must not be empty")
+    checked = check_text(field, value)
+    assert checked is not None  # noqa: S101 - None was refused above
+    return checked
+
+
+def check_character_name(value: object) -> str | None:
+    """Return ``character_user_name`` (``None`` passes) if it is non-empty and at most 40 characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError("character_user_name", f"must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidInputError("character_user_name", "must not be empty (leave it out instead)")
+    if len(value) > MAX_CHARACTER_NAME_LENGTH:
+        raise InvalidInputError(
+            "character_user_name",
+            f"is {len(value)} characters long; the limit is {MAX_CHARACTER_NAME_LENGTH}",
+        )
+    _check_encodable("character_user_name", value)
+    return value
+
+
+def _seconds(field: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidInputError(field, f"must be a number of seconds, got {type(value).__name__}")
+    if not math.isfinite(value) or abs(value) > _MAX_SECONDS_INTO_VIDEO:
+        raise InvalidInputError(
+            field, f"must be a finite number of seconds, at most {_MAX_SECONDS_INTO_VIDEO:g}"
+        )
+    # Sent with at most two decimals: check what is sent (+ 0.0 turns -0.0 into 0.0).
+    return round(float(value), 2) + 0.0
+
+
+def _two_decimals(seconds: float) -> str:
+    text = f"{seconds:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def check_segment(start: object, end: object) -> str:
+    """Return sora-2-characters-pro's ``timestamps`` (``"x,y"``, at most two decimals) for a segment.
+
+    ``start`` and ``end`` are seconds into the origin video: ``start >= 0`` and ``end - start``
+    between 1 and 4 seconds, both checked on the values as sent (rounded to two decimals).
+    """
+    first = _seconds("start", start)
+    last = _seconds("end", end)
+    if first < 0:
+        raise InvalidInputError("start", f"is {_two_decimals(first)} s; it must be 0 or more")
+    length = round(last - first, 2)
+    if not MIN_DURATION_S <= length <= MAX_DURATION_S:
+        raise InvalidInputError(
+            "end",
+            f"end - start is {_two_decimals(length)} s; the segment must be "
+            f"{MIN_DURATION_S:g} to {MAX_DURATION_S:g} seconds long",
+        )
+    return f"{_two_decimals(first)},{_two_decimals(last)}"
 
 
 def check_file_name(file_name: object) -> str:

@@ -8,6 +8,9 @@ from .error_envelope import ErrorEnvelope
 from .sora_2_characters_body import Sora2CharactersBody
 from .sora_2_characters_body_input import Sora2CharactersBodyInput
 from .sora_2_characters_body_model import Sora2CharactersBodyModel
+from .sora_2_characters_pro_body import Sora2CharactersProBody
+from .sora_2_characters_pro_body_input import Sora2CharactersProBodyInput
+from .sora_2_characters_pro_body_model import Sora2CharactersProBodyModel
 from .sora_2_characters_response_200 import Sora2CharactersResponse200
 from .sora_2_characters_response_200_data_type_0 import (
     Sora2CharactersResponse200DataType0,
@@ -30,6 +33,9 @@ __all__ = (
     "Sora2CharactersBody",
     "Sora2CharactersBodyInput",
     "Sora2CharactersBodyModel",
+    "Sora2CharactersProBody",
+    "Sora2CharactersProBodyInput",
+    "Sora2CharactersProBodyModel",
     "Sora2CharactersResponse200",
     "Sora2CharactersResponse200DataType0",
     "TaskDetailResponse",

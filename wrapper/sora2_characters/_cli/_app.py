@@ -328,6 +328,14 @@ _POLL = click.option(
     help="A local mp4/webm/avi clip (1-4 s, at most 10 MB): validated, uploaded, then submitted.",
 )
 @click.option("--video-url", metavar="URL", help="A public http(s) URL of the clip (no upload).")
+@click.option(
+    "--from-task",
+    metavar="TASK_ID",
+    help="sora-2-characters-pro: cut the character from this completed video task (with --start, --end).",
+)
+@click.option("--start", type=float, metavar="SECONDS", help="With --from-task: the segment's start.")
+@click.option("--end", type=float, metavar="SECONDS", help="With --from-task: its end (1-4 s after --start).")
+@click.option("--name", metavar="NAME", help="With --from-task: character_user_name (at most 40 characters).")
 @click.option("--prompt", metavar="TEXT", help="character_prompt (at most 5000 characters).")
 @click.option("--safety", metavar="TEXT", help="safety_instruction (at most 5000 characters).")
 @click.option("--callback-url", metavar="URL", help="Apikley POSTs the finished task here.")
@@ -343,6 +351,10 @@ def create(  # noqa: PLR0917 - click passes options as arguments
     glob: _Global,
     video: str | None,
     video_url: str | None,
+    from_task: str | None,
+    start: float | None,
+    end: float | None,
+    name: str | None,
     prompt: str | None,
     safety: str | None,
     callback_url: str | None,
@@ -352,7 +364,28 @@ def create(  # noqa: PLR0917 - click passes options as arguments
     as_json: bool,
     quiet: bool,
 ) -> int:
-    """Create a character from --video PATH or --video-url URL; with --wait, print its character_id."""
+    """Create a character from --video, --video-url or --from-task; with --wait, print its character_id."""
+    if from_task is not None:
+        if video is not None or video_url is not None:
+            raise click.UsageError("give exactly one of --video PATH, --video-url URL or --from-task TASK_ID")
+        if start is None or end is None or prompt is None:
+            raise click.UsageError("--from-task needs --start SECONDS, --end SECONDS and --prompt TEXT")
+        return _create_from_task(
+            glob,
+            from_task,
+            start,
+            end,
+            prompt,
+            name,
+            safety,
+            callback_url,
+            wait_,
+            max_wait,
+            poll_interval,
+            as_json,
+        )
+    if start is not None or end is not None or name is not None:
+        raise click.UsageError("--start, --end and --name go with --from-task TASK_ID")
     if (video is None) == (video_url is None):
         raise click.UsageError("give exactly one of --video PATH or --video-url URL")
 
@@ -403,6 +436,48 @@ def create(  # noqa: PLR0917 - click passes options as arguments
 
     source = {"source": f"--video {video}", "file_name": f"--video {video}"} if video else None
     return _execute(glob, as_json, action, quiet=quiet, precheck=precheck, fields=source)
+
+
+def _create_from_task(  # noqa: PLR0917 - the create command's options, passed on
+    glob: _Global,
+    origin_task_id: str,
+    start: float,
+    end: float,
+    prompt: str,
+    name: str | None,
+    safety: str | None,
+    callback_url: str | None,
+    wait_: bool,
+    max_wait: float,
+    poll_interval: float | None,
+    as_json: bool,
+) -> int:
+    """``create --from-task``: the same output, --json and exit codes as ``create --video``."""
+
+    def action(run: _Run, backend: Backend) -> int:
+        created = backend.client.create_character_from_task(
+            origin_task_id,
+            start=start,
+            end=end,
+            character_prompt=prompt,
+            character_user_name=name,
+            safety_instruction=safety,
+            callback_url=callback_url,
+        )
+        run.task_id = created.task_id
+        run.output.notice(f"submitted task {created.task_id}")
+        if wait_:
+            return _wait_for(run, backend, created.task_id, max_wait, poll_interval)
+        payload = {
+            "task_id": created.task_id,
+            "state": "submitted",
+            "origin_task_id": origin_task_id,
+            "backend": backend.kind,
+        }
+        run.output.result(payload, _human(payload, backend))
+        return EXIT_OK
+
+    return _execute(glob, as_json, action)
 
 
 @cli.command(short_help="Show a task's state and character_id.")

@@ -54,6 +54,8 @@ from sora2_characters._validation import is_loopback_host
 MAX_JOBS_BODY_BYTES = 1024 * 1024
 #: The largest request body the upload API reads (a 10 MB video, base64-encoded, with room to spare).
 MAX_UPLOAD_BODY_BYTES = 32 * 1024 * 1024
+#: The sibling model: a character from a segment of an earlier task of this fake.
+PRO_MODEL = "sora-2-characters-pro"
 
 
 @dataclass
@@ -307,7 +309,15 @@ async def _create_task(ctx: Context, request: Request, body: bytes) -> Outcome:
     refused = _create_problem(payload, style)
     if refused is not None:
         return refused
-    failure = await _video_failure(ctx, payload["input"]["character_file_url"][0])
+    if payload.get("model") == PRO_MODEL:
+        # sora-2-characters-pro cuts its character from an earlier task, which must have succeeded.
+        origin = payload["input"]["origin_task_id"]
+        view = ctx.state.view_task(origin)
+        if view is None or view.get("state") != "success":
+            return Outcome(422, f"origin_task_id: no successful task {origin}")
+        failure = None
+    else:
+        failure = await _video_failure(ctx, payload["input"]["character_file_url"][0])
     task = ctx.state.create_task(payload, failure)  # checks the balance and bills in one step
     if task is None:
         return Outcome(402, default_message(402, style))

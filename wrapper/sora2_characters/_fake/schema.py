@@ -179,4 +179,27 @@ def validate(value: Any, schema: dict[str, Any], where: str = "") -> Problem | N
     ``where`` prefixes the field names (a query parameter's name, say).
     """
     error = best_match(_validator_for(schema).iter_errors(value))
-    return None if error is None else _problem(error, where)
+    return None if error is None else _problem(_within_one_of(error), where)
+
+
+def _within_one_of(error: ValidationError) -> ValidationError:
+    """Pick, for a body no ``oneOf`` member takes, the most relevant error of the member it names.
+
+    The members are the sibling models' createTask bodies: the one whose ``model`` enum holds the
+    body's model (any member when it names none), so the message names a field of that model.
+    """
+    if error.validator != "oneOf" or not error.context:
+        return error
+    model = error.instance.get("model") if isinstance(error.instance, dict) else None
+    members = error.validator_value if isinstance(error.validator_value, list) else []
+    chosen = next(
+        (
+            index
+            for index, member in enumerate(members)
+            if isinstance(member, dict)
+            and model in member.get("properties", {}).get("model", {}).get("enum", [])
+        ),
+        None,
+    )
+    candidates = [sub for sub in error.context if chosen is None or sub.relative_schema_path[0] == chosen]
+    return best_match(candidates) or error

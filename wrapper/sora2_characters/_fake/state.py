@@ -626,6 +626,7 @@ class FakeState:
                 fail_code=None if failure is None else failure.fail_code,
                 fail_msg=None if failure is None else failure.fail_msg,
                 overrides=self._planned_overrides,
+                model=str(body.get("model", MODEL)),
             )
             self._planned_overrides = []
             self._tasks[task.task_id] = task

@@ -7,13 +7,14 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.error_envelope import ErrorEnvelope
 from ...models.sora_2_characters_body import Sora2CharactersBody
+from ...models.sora_2_characters_pro_body import Sora2CharactersProBody
 from ...models.sora_2_characters_response_200 import Sora2CharactersResponse200
 from ...types import Response
 
 
 def _get_kwargs(
     *,
-    body: Sora2CharactersBody,
+    body: Sora2CharactersBody | Sora2CharactersProBody,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -22,7 +23,10 @@ def _get_kwargs(
         "url": "/api/v1/jobs/createTask",
     }
 
-    _kwargs["json"] = body.to_dict()
+    if isinstance(body, Sora2CharactersBody):
+        _kwargs["json"] = body.to_dict()
+    else:
+        _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
@@ -107,12 +111,12 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: Sora2CharactersBody,
+    body: Sora2CharactersBody | Sora2CharactersProBody,
 ) -> Response[Any | ErrorEnvelope | Sora2CharactersResponse200]:
     """Generate character animations using sora-2-characters
 
     Args:
-        body (Sora2CharactersBody):
+        body (Sora2CharactersBody | Sora2CharactersProBody):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -136,12 +140,12 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    body: Sora2CharactersBody,
+    body: Sora2CharactersBody | Sora2CharactersProBody,
 ) -> Any | ErrorEnvelope | Sora2CharactersResponse200 | None:
     """Generate character animations using sora-2-characters
 
     Args:
-        body (Sora2CharactersBody):
+        body (Sora2CharactersBody | Sora2CharactersProBody):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -160,12 +164,12 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body: Sora2CharactersBody,
+    body: Sora2CharactersBody | Sora2CharactersProBody,
 ) -> Response[Any | ErrorEnvelope | Sora2CharactersResponse200]:
     """Generate character animations using sora-2-characters
 
     Args:
-        body (Sora2CharactersBody):
+        body (Sora2CharactersBody | Sora2CharactersProBody):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,12 +191,12 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    body: Sora2CharactersBody,
+    body: Sora2CharactersBody | Sora2CharactersProBody,
 ) -> Any | ErrorEnvelope | Sora2CharactersResponse200 | None:
     """Generate character animations using sora-2-characters
 
     Args:
-        body (Sora2CharactersBody):
+        body (Sora2CharactersBody | Sora2CharactersProBody):
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
