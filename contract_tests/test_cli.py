@@ -466,6 +466,9 @@ def test_key_given_as_option_never_shows(fake: FakeApikley) -> None:
     env = clean_env()
     base = ["--api-key", CANARY, "--base-url", fake.base_url, "--upload-base-url", fake.upload_base_url]
     fake.fail_next("*", code=401, msg=f"bad key {CANARY}", times=1)  # even an echoing server
+    # wait: a task that stays waiting, so the run ends at --max-wait (an unknown id is looked for
+    # during the CLI's 10 s grace period; `status task_missing` covers the unknown id).
+    running = fake.seed_task(state="waiting")
     for args in (
         ["credits"],
         ["credits", "--json"],
@@ -473,7 +476,7 @@ def test_key_given_as_option_never_shows(fake: FakeApikley) -> None:
         ["create", "--video", str(SAMPLE), "--wait", *POLL, "--json"],
         ["upload", str(SAMPLE)],
         ["status", "task_missing", "--json"],
-        ["wait", "task_missing", "--max-wait", "0.2", *POLL],
+        ["wait", running, "--max-wait", "0.2", *POLL],
         [f"--api-key={CANARY}", "credits"],
         ["nonsense", "--json"],
     ):
