@@ -119,6 +119,45 @@ async def test_async_rate_limit_holds_under_concurrency() -> None:
     await http.aclose()
 
 
+@pytest.mark.anyio
+async def test_rate_limit_holds_when_requests_queue_for_a_slot() -> None:
+    """The grant is taken once a request holds its slot, so creates queued behind slow calls never
+    leave together when the slots come free."""
+    virtual = SleepQueue()
+    sent: list[float] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("createTask"):
+            sent.append(virtual.now)
+            await virtual.sleep(0.01)
+            return ok({"taskId": "task_1"})
+        await virtual.sleep(3.0)  # two slow queries hold both slots for 3 s
+        return ok(task("generating", task_id="task_slow"))
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    client = sc.AsyncClient(
+        KEY,
+        http_client=http,
+        max_tasks_per_second=5,
+        max_concurrent_requests=2,
+        sleep=virtual.sleep,
+        clock=virtual.clock,
+    )
+    done = anyio.Event()
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(virtual.drive, done)
+        async with anyio.create_task_group() as group:
+            for _ in range(2):
+                group.start_soon(client.get_task, "task_slow")
+            await virtual.sleep(0.001)
+            for _ in range(20):
+                group.start_soon(client.create_character, VIDEO_URL)
+        done.set()
+    assert len(sent) == 20
+    assert _max_in_window(sent) <= 5
+    await http.aclose()
+
+
 def test_rate_limit_counts_retried_attempts() -> None:
     fake = FakeTime()
     sent: list[float] = []

@@ -270,11 +270,14 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
 
     def _send(self, effect: Send, default_timeout: httpx.Timeout | None) -> Outcome:
         """Send one request and read its body, all within ``effect.total`` seconds."""
-        deadline = time.monotonic() + effect.total
         gate = self._gate
         if not gate.acquire(timeout=effect.total):
             return httpx.PoolTimeout(f"no request slot came free within {effect.total:g} s")
         try:
+            if effect.limiter is not None:  # the rate's grant, taken right before the request leaves
+                while (delay := effect.limiter.try_acquire(self._core.clock())) > 0.0:
+                    self._sleep(delay)
+            deadline = time.monotonic() + effect.total
             with deadline_scope(deadline):
                 http = self._http
                 request = http.build_request(
@@ -599,6 +602,12 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         finally:
             flow.close()
 
+    async def _take_grant(self, effect: Send) -> None:
+        """Wait for the rate limiter's grant (createTask), holding the slot, right before sending."""
+        if effect.limiter is not None:
+            while (delay := effect.limiter.try_acquire(self._core.clock())) > 0.0:
+                await self._sleep(delay)
+
     async def _send(self, gate: _AsyncGate, effect: Send, default_timeout: httpx.Timeout | None) -> Outcome:
         """Send one request and read its body, all within ``effect.total`` seconds (a cancel scope).
 
@@ -618,9 +627,13 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         slot = False
         try:
             async with queue:
+                if uncut:  # the rate's wait is not the request's: it stays out of its total
+                    await self._take_grant(effect)
                 with anyio.fail_after(effect.total):
                     async with slot_in_total:
                         slot = True
+                        if not uncut:
+                            await self._take_grant(effect)
                         http = self._http
                         request = http.build_request(
                             effect.method,

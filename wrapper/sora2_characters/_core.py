@@ -100,7 +100,10 @@ class Send:
     """Send one HTTP request.
 
     ``total`` bounds the whole exchange in seconds: waiting for a request slot, connecting, sending
-    and reading the whole response. ``max_body`` bounds the response body (decompressed).
+    and reading the whole response. ``max_body`` bounds the response body (decompressed). A
+    ``limiter`` (createTask under ``max_tasks_per_second``) is asked for its grant once the request
+    holds its slot, right before it leaves: granted earlier, requests queued for a slot would leave
+    together and breach the rate.
     """
 
     method: str
@@ -112,6 +115,7 @@ class Send:
     json: Any = None
     files: Any = None
     max_body: int = MAX_RESPONSE_BYTES
+    limiter: RateLimiter | None = None
 
 
 @attrs.frozen(slots=True)
@@ -348,8 +352,6 @@ class ClientCore:
         limiter = self.limiter if kind is RequestKind.CREATE else None
         attempt = 0
         while True:
-            if limiter is not None:
-                yield from self._acquire(limiter)
             current = spec() if callable(spec) else spec
             request_timeout, request_total, cut_short = timeout, total, False
             if deadline is not None:
@@ -368,6 +370,7 @@ class ClientCore:
                 params=current.params,
                 json=current.json,
                 files=current.files,
+                limiter=limiter,
             )
             status, data, error, cause = self._settle(outcome, url, decode, on_error)
             if logger.isEnabledFor(_DEBUG):
@@ -387,12 +390,6 @@ class ClientCore:
             if cause is not None:
                 raise error from cause
             raise error
-
-    def _acquire(self, limiter: RateLimiter) -> Flow[None]:
-        delay = limiter.try_acquire(self.clock())
-        while delay > 0.0:
-            yield Pause(delay)
-            delay = limiter.try_acquire(self.clock())
 
     def _settle(
         self,
