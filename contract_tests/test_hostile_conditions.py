@@ -62,6 +62,8 @@ class RawServer:
     def __init__(self, handle: Callable[[socket.socket, threading.Event], None]) -> None:
         self._handle = handle
         self._stop = threading.Event()
+        #: Set once a request's head has arrived (a slot of the client is then surely taken).
+        self.got_request = threading.Event()
         self._sock = socket.create_server(("127.0.0.1", 0))
         self._sock.settimeout(0.1)
         self.port = self._sock.getsockname()[1]
@@ -86,6 +88,7 @@ class RawServer:
         with conn:
             try:
                 _read_request_head(conn)
+                self.got_request.set()
                 self._handle(conn, self._stop)
             except OSError:
                 pass
@@ -219,7 +222,7 @@ def test_waiting_for_a_request_slot_counts_against_the_deadline(serve: Any) -> N
 
         blocker = threading.Thread(target=hold_the_slot)
         blocker.start()
-        time.sleep(0.3)  # the one slot is now held by a call the server never answers
+        assert server.got_request.wait(30)  # the one slot is now held by a call the server never answers
         started = time.monotonic()
         with pytest.raises(sc.WaitTimeoutError):
             client.wait("slot", max_wait=1.0)
