@@ -14,9 +14,11 @@ touching this file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import venv
@@ -195,6 +197,33 @@ def consumer(tmp_path_factory: pytest.TempPathFactory) -> Consumer:
     return Consumer(bin=bin_dir, env=env)
 
 
+def _run_block(argv: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run a README block in its own process group; past RUN_TIMEOUT the whole group is killed.
+
+    A block that starts servers (uvicorn workers, a fake) must not leave them running, whether it hangs
+    or ends: a plain ``subprocess.run`` timeout kills only the shell, not its children.
+    """
+    with subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            stderr += f"\n[killed with its process group after {RUN_TIMEOUT:g} s]"
+        finally:
+            with contextlib.suppress(ProcessLookupError):  # what the block left in the background
+                os.killpg(process.pid, signal.SIGKILL)
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+
 def test_the_consumer_gets_the_package_and_its_clip_from_the_wheel(consumer: Consumer) -> None:
     code = (
         "import sora2_characters as s, sora2_characters.testing as t;"
@@ -267,9 +296,7 @@ def test_readme_block_runs_as_written(block: Block, consumer: Consumer, tmp_path
     else:
         pytest.fail(f"README block {block.id!r} is in {block.lang!r}: mark it '<!-- not run: REASON -->'")
 
-    result = subprocess.run(
-        argv, cwd=cwd, env=consumer.env, capture_output=True, text=True, timeout=RUN_TIMEOUT, check=False
-    )
+    result = _run_block(argv, cwd=cwd, env=consumer.env)
 
     assert result.returncode == 0, _report(block, result)
     if block.kind == "test":
@@ -282,15 +309,7 @@ def test_the_scripting_example_gets_the_character_id_alone(consumer: Consumer, t
     (block,) = [block for block in BLOCKS if block.heading == "Scripting" and block.skip_reason is None]
     cwd = checkout_copy(tmp_path / "checkout")
 
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", block.code],
-        cwd=cwd,
-        env=consumer.env,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        check=False,
-    )
+    result = _run_block(["bash", "-euo", "pipefail", "-c", block.code], cwd=cwd, env=consumer.env)
 
     assert result.returncode == 0, _report(block, result)
     assert re.fullmatch(r"made char_[0-9a-f]+\n", result.stdout), _report(block, result)
