@@ -38,8 +38,11 @@ first: a createTask creates and bills its task, and the client cannot tell.
 ``resultJson``), and :meth:`FakeApikley.fail_task` makes one end in ``fail``.
 
 Connection drops are real: the server closes the TCP connection without sending a response byte.
-httpx raises ``httpx.RemoteProtocolError`` ("Server disconnected without sending a response.") in
-both cases; for ``before_read`` the request is recorded with ``body=None`` and nothing is created.
+httpx raises ``httpx.RemoteProtocolError`` ("Server disconnected without sending a response."); for
+``before_read`` the request is recorded with ``body=None`` and nothing is created, and when the
+request body is still arriving as the connection closes, the kernel answers it with a reset and
+httpx raises ``httpx.ReadError`` instead (a real server's drop does the same; the SDK treats both
+as a connection lost after sending).
 A ``truncated`` answer promises a ``Content-Length``, sends half, and closes: httpx raises
 ``httpx.RemoteProtocolError`` while reading the body.
 
