@@ -129,3 +129,18 @@ def test_wait_on_an_existing_task_still_asks_at_once() -> None:
         info = make_client(fake).wait("task_1")
     assert info.character_id == "char_1"
     assert fake.sleeps == []
+
+
+def test_a_character_from_a_task_also_waits_one_interval_before_its_first_query() -> None:
+    """create_character_from_task_and_wait shares the create-then-wait flow: the same first delay."""
+    fake = FakeTime()
+    timed = TimedTask(fake, 0.5)
+    with respx.mock() as router:
+        timed.mount(router)
+        info = make_client(fake).create_character_from_task_and_wait(
+            "task_origin", start=1.0, end=3.0, character_prompt="a robot", poll_interval=7.0
+        )
+    assert info.character_id == "char_1"
+    assert timed.requests == 2
+    assert timed.created_at is not None
+    assert timed.queries == [timed.created_at + 7.0]

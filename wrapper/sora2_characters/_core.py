@@ -676,6 +676,20 @@ class ClientCore:
         """
         max_wait_s, interval = self._wait_options(max_wait, poll_interval)
         spec = _create_spec(video_url, character_prompt, safety_instruction, callback_url)
+        return (yield from self._create_and_wait(spec, max_wait_s, interval, on_update))
+
+    def _create_and_wait(
+        self,
+        spec: RequestSpec,
+        max_wait_s: float,
+        interval: float | None,
+        on_update: Callable[[TaskInfo], Any] | None,
+    ) -> Flow[TaskInfo]:
+        """Send a checked createTask, then wait; the deadline counts from now, createTask included.
+
+        The first query comes one poll interval after the create: a task just created cannot have
+        ended, so asking at once would only add a request.
+        """
         start = self.clock()
         created = yield from self._create(spec, deadline=start + max_wait_s)
         return (
@@ -712,9 +726,7 @@ class ClientCore:
             safety_instruction=safety_instruction,
             callback_url=callback_url,
         )
-        began = self.clock()
-        created = yield from self._create(spec, deadline=began + max_wait_s)
-        return (yield from self._wait(created.task_id, began, max_wait_s, interval, on_update))
+        return (yield from self._create_and_wait(spec, max_wait_s, interval, on_update))
 
 
 def _create_spec(
