@@ -40,8 +40,15 @@ near_limit = st.builds(
     st.sampled_from(["a", "é", "字", "\U0001f600", "\ud800"]),
     st.integers(min_value=4995, max_value=5005),
 )
+# No infinity: json.dumps writes it as ``Infinity``, which is not JSON, and Prism answers 400 invalid_json
+# before it validates anything (huge finite floats, up to 1.8e308, stay in).
 odd_values: st.SearchStrategy[Any] = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.just({}) | st.just([])
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.just({})
+    | st.just([])
 )
 texts = st.text(max_size=30) | near_limit | odd_values
 url_lists = st.lists(urls | not_urls | odd_values, max_size=2) | odd_values
