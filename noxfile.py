@@ -54,7 +54,11 @@ def tests(session: nox.Session) -> None:
     _install(session, "test")
     _npm_ci(session)
     _npm_ci(session, OPENAPI_TOOLS)
-    session.run("pytest", *PYTEST_WORKERS, *session.posargs)
+    # Bytecode caches on, even where the environment turns them off: without them every xdist worker
+    # and every subprocess the suite starts (the CLI, the fakes, README consumers) recompiles the
+    # package, and pytest re-rewrites the asserts of every plugin's whole package (hypothesis,
+    # schemathesis...): collection alone took twice the CPU.
+    session.run("pytest", *PYTEST_WORKERS, *session.posargs, env={"PYTHONDONTWRITEBYTECODE": None})
 
 
 @nox.session
