@@ -43,6 +43,14 @@ STATEMENTS = {
     "from sora2_characters import AsyncClient, Client": "from sora2_characters import AsyncClient, Client",
     "import httpx": "import httpx",
 }
+#: Where the cost goes: each statement after ``import httpx``, reported as the CPU time beyond it
+#: (``steps_beyond_httpx``, a fraction of ``import httpx``, per repetition).
+STEPS = {
+    "attrs": "import httpx; import attrs",
+    "the package": "import httpx; import sora2_characters",
+    "_core": "import httpx; import sora2_characters._core",
+    "Client": "import httpx; from sora2_characters import Client",
+}
 BASELINE = "pass"
 CHECKS = {
     **{k: v for k, v in STATEMENTS.items() if "sora2" in k},
@@ -153,8 +161,9 @@ def _packages(modules: list[str]) -> list[str]:
 
 def run(repetitions: int) -> dict[str, Any]:
     """Measure, interleaved, and return the figures."""
-    names = [*STATEMENTS, BASELINE]
-    code = {**STATEMENTS, BASELINE: BASELINE}
+    steps = {f"step: {name}": statement for name, statement in STEPS.items()}
+    names = [*STATEMENTS, *steps, BASELINE]
+    code = {**STATEMENTS, **steps, BASELINE: BASELINE}
     raw: dict[str, list[float]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory(prefix="import-cost-pycache-") as pycache:
         for name in names:  # warm the bytecode cache so no repetition pays compilation
@@ -166,6 +175,16 @@ def run(repetitions: int) -> dict[str, Any]:
     base = statistics.median(raw[BASELINE])
     net = {name: [max(t - base, 0.0) for t in raw[name]] for name in STATEMENTS}
     httpx_times = net["import httpx"]
+    beyond = {
+        name: spread(
+            [
+                (max(t - base, 0.0) - h) / h
+                for t, h in zip(raw[f"step: {name}"], httpx_times, strict=True)
+                if h > 0
+            ]
+        )
+        for name in STEPS
+    }
     # httpx itself imports click, rich and pygments when they are installed (its optional CLI):
     # only what the library adds beyond ``import httpx`` counts against it.
     by_httpx = _packages(leaked_modules("import httpx"))
@@ -185,6 +204,7 @@ def run(repetitions: int) -> dict[str, Any]:
             }
             for name, times in net.items()
         },
+        "steps_beyond_httpx": beyond,
         "forbidden_checked": list(FORBIDDEN),
         "forbidden_imported_by_httpx": by_httpx,
         "forbidden_seen": seen,
