@@ -1,17 +1,17 @@
 """Frozen, slotted value classes without attrs: the equality, hash, repr and pickling they share.
 
-The public models, the core's effects and the configuration are plain classes with ``__slots__`` and
-a hand-written ``__init__`` rather than attrs classes: attrs costs more to import than a third of
-``import httpx``, and builds each class's methods with ``exec`` at import (about a millisecond a
-class), which ``from sora2_characters import Client`` would pay before any request. attrs still
-loads with the generated client, on the first request.
+The public models, the core's effects and the configuration are plain classes with ``__slots__``
+and a hand-written ``__init__`` rather than attrs classes: attrs costs a fifth of ``import httpx``
+to import, and builds each class's methods with ``exec`` at import (about a millisecond a class),
+which ``from sora2_characters import Client`` would pay before any request. attrs still loads with
+the generated client, on the first request.
 
 A subclass lists its fields in ``__slots__`` and in ``__match_args__`` (the ``__init__`` order),
-sets them in ``__init__`` through :func:`object.__setattr__`, and names the fields left
-out of equality, hashing or the repr. What it gets matches ``attrs.frozen``: assignment and deletion
-raise ``AttributeError``, ``==`` compares the fields of two instances of the same class, ``hash``
-hashes the hashable ones, the repr reads ``Name(field=value, ...)``, and pickling rebuilds the
-instance through ``__init__``.
+sets them in ``__init__`` through :func:`object.__setattr__`, and names the fields left out of
+equality, hashing or the repr. What it gets matches ``attrs.frozen``: assignment and deletion raise
+``AttributeError``, ``==`` compares the fields of two instances of the same class, ``hash`` hashes
+the hashable ones, the repr reads ``Name(field=value, ...)``, and pickling rebuilds the instance
+through ``__init__``.
 """
 
 from __future__ import annotations
