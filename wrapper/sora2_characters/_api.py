@@ -23,7 +23,7 @@ from ._exceptions import (
     NotFoundError,
     error_class_for_code,
 )
-from ._records import Record
+from ._records import Record, setter
 
 __all__ = [
     "RequestSpec",
@@ -37,9 +37,6 @@ __all__ = [
     "decode_upload_envelope",
     "not_found_from_task_query",
 ]
-
-
-_set = object.__setattr__
 
 
 class RequestSpec(Record):
@@ -62,11 +59,12 @@ class RequestSpec(Record):
         json: Any = None,
         files: Any = None,
     ) -> None:
-        _set(self, "method", method)
-        _set(self, "path", path)
-        _set(self, "params", params)
-        _set(self, "json", json)
-        _set(self, "files", files)
+        put = setter(self)
+        put("method", method)
+        put("path", path)
+        put("params", params)
+        put("json", json)
+        put("files", files)
 
 
 def build_create_task(

@@ -13,7 +13,7 @@ from typing import Final
 
 import httpx
 
-from ._records import Record
+from ._records import Record, setter
 from ._validation import (
     MAX_CONCURRENT_REQUESTS,
     MAX_POLL_INTERVAL_S,
@@ -86,9 +86,6 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
-_set = object.__setattr__
-
-
 class Config(Record):
     """Everything a client needs, resolved and checked."""
 
@@ -137,15 +134,16 @@ class Config(Record):
         max_tasks_per_second: float | None,
         max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
     ) -> None:
-        _set(self, "api_key", api_key)
-        _set(self, "base_url", base_url)
-        _set(self, "upload_base_url", upload_base_url)
-        _set(self, "timeout", timeout)
-        _set(self, "upload_timeout", upload_timeout)
-        _set(self, "max_retries", max_retries)
-        _set(self, "poll_interval", poll_interval)
-        _set(self, "max_tasks_per_second", max_tasks_per_second)
-        _set(self, "max_concurrent_requests", max_concurrent_requests)
+        put = setter(self)
+        put("api_key", api_key)
+        put("base_url", base_url)
+        put("upload_base_url", upload_base_url)
+        put("timeout", timeout)
+        put("upload_timeout", upload_timeout)
+        put("max_retries", max_retries)
+        put("poll_interval", poll_interval)
+        put("max_tasks_per_second", max_tasks_per_second)
+        put("max_concurrent_requests", max_concurrent_requests)
 
 
 def resolve_config(

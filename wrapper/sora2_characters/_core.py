@@ -52,7 +52,7 @@ from ._exceptions import (
 from ._logging import logger
 from ._models import CreatedTask, TaskInfo, TaskState, UploadedFile
 from ._polling import NOT_FOUND_GRACE_S, poll_delay
-from ._records import Record
+from ._records import Record, setter
 from ._retry import RequestKind, parse_retry_after, retry_delay, should_retry
 from ._validation import (
     MAX_MAX_WAIT_S,
@@ -93,8 +93,6 @@ MAX_MESSAGE_CHARS: Final = 1000
 
 #: The largest response body read, counted after decompression (1 MiB; a task record is a few KB).
 MAX_RESPONSE_BYTES: Final = 1024 * 1024
-
-_set = object.__setattr__
 
 
 class Send(Record):
@@ -156,16 +154,17 @@ class Send(Record):
         max_body: int = MAX_RESPONSE_BYTES,
         limiter: RateLimiter | None = None,
     ) -> None:
-        _set(self, "method", method)
-        _set(self, "url", url)
-        _set(self, "headers", headers)
-        _set(self, "timeout", timeout)
-        _set(self, "total", total)
-        _set(self, "params", params)
-        _set(self, "json", json)
-        _set(self, "files", files)
-        _set(self, "max_body", max_body)
-        _set(self, "limiter", limiter)
+        put = setter(self)
+        put("method", method)
+        put("url", url)
+        put("headers", headers)
+        put("timeout", timeout)
+        put("total", total)
+        put("params", params)
+        put("json", json)
+        put("files", files)
+        put("max_body", max_body)
+        put("limiter", limiter)
 
 
 class Received(Record):
@@ -179,9 +178,10 @@ class Received(Record):
     content: bytes
 
     def __init__(self, status_code: int, headers: httpx.Headers, content: bytes) -> None:
-        _set(self, "status_code", status_code)
-        _set(self, "headers", headers)
-        _set(self, "content", content)
+        put = setter(self)
+        put("status_code", status_code)
+        put("headers", headers)
+        put("content", content)
 
 
 class Pause(Record):
@@ -193,7 +193,8 @@ class Pause(Record):
     seconds: float
 
     def __init__(self, seconds: float) -> None:
-        _set(self, "seconds", seconds)
+        put = setter(self)
+        put("seconds", seconds)
 
 
 class Notify(Record):
@@ -206,8 +207,9 @@ class Notify(Record):
     info: TaskInfo
 
     def __init__(self, callback: Callable[[TaskInfo], Any], info: TaskInfo) -> None:
-        _set(self, "callback", callback)
-        _set(self, "info", info)
+        put = setter(self)
+        put("callback", callback)
+        put("info", info)
 
 
 T = TypeVar("T")
@@ -267,10 +269,11 @@ class Route(Record):
     def __init__(
         self, kind: RequestKind, base_url: str, timeout: httpx.Timeout, decode: Callable[[int, bytes], Any]
     ) -> None:
-        _set(self, "kind", kind)
-        _set(self, "base_url", base_url)
-        _set(self, "timeout", timeout)
-        _set(self, "decode", decode)
+        put = setter(self)
+        put("kind", kind)
+        put("base_url", base_url)
+        put("timeout", timeout)
+        put("decode", decode)
 
     @property
     def total(self) -> float:

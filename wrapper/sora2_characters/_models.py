@@ -15,12 +15,11 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 from ._exceptions import MalformedResponseError
-from ._records import Record
+from ._records import Record, setter
 
 __all__ = ["CreatedTask", "TaskInfo", "TaskState", "UploadedFile"]
 
 _TERMINAL_VALUES = frozenset({"success", "fail"})
-_set = object.__setattr__
 
 
 class TaskState(StrEnum):
@@ -283,21 +282,22 @@ class TaskInfo(Record):
         cost_time: float | None = None,
         raw: Mapping[str, Any] | None = None,
     ) -> None:
-        _set(self, "task_id", task_id)
-        _set(self, "model", model)
-        _set(self, "state", state)
-        _set(self, "character_id", character_id)
-        _set(self, "result", result)
-        _set(self, "result_urls", result_urls)
-        _set(self, "fail_code", fail_code)
-        _set(self, "fail_message", fail_message)
-        _set(self, "created_at", created_at)
-        _set(self, "updated_at", updated_at)
-        _set(self, "completed_at", completed_at)
-        _set(self, "progress", progress)
-        _set(self, "credits_consumed", credits_consumed)
-        _set(self, "cost_time", cost_time)
-        _set(self, "raw", {} if raw is None else raw)
+        put = setter(self)
+        put("task_id", task_id)
+        put("model", model)
+        put("state", state)
+        put("character_id", character_id)
+        put("result", result)
+        put("result_urls", result_urls)
+        put("fail_code", fail_code)
+        put("fail_message", fail_message)
+        put("created_at", created_at)
+        put("updated_at", updated_at)
+        put("completed_at", completed_at)
+        put("progress", progress)
+        put("credits_consumed", credits_consumed)
+        put("cost_time", cost_time)
+        put("raw", {} if raw is None else raw)
 
     @property
     def param(self) -> Any:
@@ -306,7 +306,7 @@ class TaskInfo(Record):
             return self._param
         except AttributeError:
             param = _decode_param(self.raw.get("param"))
-            _set(self, "_param", param)
+            setter(self)("_param", param)
             return param
 
     @property
@@ -379,8 +379,9 @@ class CreatedTask(Record):
     raw: Mapping[str, Any]
 
     def __init__(self, task_id: str, raw: Mapping[str, Any] | None = None) -> None:
-        _set(self, "task_id", task_id)
-        _set(self, "raw", {} if raw is None else raw)
+        put = setter(self)
+        put("task_id", task_id)
+        put("raw", {} if raw is None else raw)
 
     @classmethod
     def from_data(cls, data: object) -> CreatedTask:
@@ -438,13 +439,14 @@ class UploadedFile(Record):
         uploaded_at: datetime | None,
         raw: Mapping[str, Any] | None = None,
     ) -> None:
-        _set(self, "download_url", download_url)
-        _set(self, "file_name", file_name)
-        _set(self, "file_path", file_path)
-        _set(self, "size", size)
-        _set(self, "mime_type", mime_type)
-        _set(self, "uploaded_at", uploaded_at)
-        _set(self, "raw", {} if raw is None else raw)
+        put = setter(self)
+        put("download_url", download_url)
+        put("file_name", file_name)
+        put("file_path", file_path)
+        put("size", size)
+        put("mime_type", mime_type)
+        put("uploaded_at", uploaded_at)
+        put("raw", {} if raw is None else raw)
 
     @classmethod
     def from_data(cls, data: object) -> UploadedFile:
