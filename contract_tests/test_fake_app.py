@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 from typing import Any
 
 import httpx
 import pytest
 
 from contract_tests.support import CREATE, DATA, RECORD, VIDEO_MP4, FakeTime, auth, create, record, upload
+from sora2_characters._fake.server import ThreadedServer
 from sora2_characters.testing import FakeApikley
 
 # ---- auth and error styles ------------------------------------------------------------------------
@@ -401,3 +403,29 @@ def test_every_request_is_recorded_with_the_key_redacted(
     assert fake_apikley.requests_for("createTask") == [second]
     fake_apikley.reset()
     assert fake_apikley.requests == []
+
+
+# ---- serving ----------------------------------------------------------------------------------------------
+
+
+def test_the_servers_connections_send_without_nagles_delay() -> None:
+    # Without TCP_NODELAY, an answer's body (written after its headers) waits for the client's
+    # delayed ACK: 40 ms on every answer of a kept-alive connection.
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    server = ThreadedServer(app, host="127.0.0.1", port=0)
+    port = server.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert client.get("/").content == b"ok"
+            connections = list(server._server.server_state.connections)
+            assert connections
+            for protocol in connections:
+                sock = protocol.transport.get_extra_info("socket")
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        server.stop()
