@@ -10,9 +10,12 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from contract_tests.support import CREATE, DATA, RECORD, VIDEO_MP4, FakeTime, auth, create, record, upload
 from sora2_characters._fake.server import ThreadedServer
+from sora2_characters._fake.state import FakeSettings, FakeState, PlannedFailure
 from sora2_characters.testing import FakeApikley
 
 # ---- auth and error styles ------------------------------------------------------------------------
@@ -429,3 +432,76 @@ def test_the_servers_connections_send_without_nagles_delay() -> None:
                 assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
     finally:
         server.stop()
+
+
+# ---- the balance ------------------------------------------------------------------------------------------
+
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("create"), st.floats(0, 5), st.booleans()),  # a task of that length; fails?
+        st.tuples(st.just("wait"), st.floats(0, 3)),
+        st.tuples(st.just("finish"), st.integers(0, 20), st.sampled_from(["success", "fail", "generating"])),
+        st.tuples(st.just("fail"), st.integers(0, 20)),
+        st.tuples(st.just("remove"), st.integers(0, 20)),
+        st.tuples(st.just("look")),
+    ),
+    max_size=40,
+)
+
+
+@given(steps=_STEPS)
+def test_each_look_at_the_balance_refunds_the_tasks_failed_by_then(steps: list[tuple[Any, ...]]) -> None:
+    """Whatever the order of creates, clock moves, finishes, failures and removals, each look at the
+    balance (a create is one) refunds, once, every known task that has ended in ``fail`` by then."""
+    now = [1000.0]
+    settings = FakeSettings(
+        api_keys=("k",),
+        accept_any_key=False,
+        error_style="live",
+        time_scale=1.0,
+        task_durations={"waiting": 0.0, "queuing": 0.0, "generating": 1.0},
+        credits_per_task=2.5,
+        webhook_secret=None,
+        validate_media=False,
+        remote_videos="accept",
+        callback_timeout=1.0,
+        fetch_timeout=1.0,
+    )
+    state = FakeState(settings, credits=1000.0, clock=lambda: now[0])
+    expected = 1000.0
+    settled: set[str] = set()
+
+    def look() -> None:  # the reference: every known, unsettled task, one by one
+        nonlocal expected
+        for task in state.tasks():
+            ended = task.state(now[0])
+            if task.task_id not in settled and ended in ("success", "fail"):
+                settled.add(task.task_id)
+                expected += 2.5 if ended == "fail" else 0.0
+
+    def pick(index: int) -> str | None:
+        known = [task.task_id for task in state.tasks()]
+        return known[index % len(known)] if known else None
+
+    for step in steps:
+        kind = step[0]
+        if kind == "create":
+            look()
+            settings.task_durations = {"waiting": 0.0, "queuing": 0.0, "generating": step[1]}
+            failure = PlannedFailure("500", "boom") if step[2] else None
+            assert state.create_task({"model": "sora-2-characters"}, failure) is not None
+            expected -= 2.5
+        elif kind == "wait":
+            now[0] += step[1]
+        elif kind == "look":
+            look()
+            assert state.credits == pytest.approx(expected)
+        elif (task_id := pick(step[1])) is not None:
+            if kind == "finish":
+                state.finish_task(task_id, step[2], character_id=None, fail_code="500", fail_msg="x")
+            elif kind == "fail":
+                state.fail_task(task_id, PlannedFailure("500", "late"))
+            else:
+                state.remove_task(task_id)
+    look()
+    assert state.credits == pytest.approx(expected)
