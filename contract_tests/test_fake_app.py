@@ -12,8 +12,11 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 
 from contract_tests.support import CREATE, DATA, RECORD, VIDEO_MP4, FakeTime, auth, create, record, upload
+from sora2_characters._fake import schema
 from sora2_characters._fake.server import ThreadedServer
 from sora2_characters._fake.state import FakeSettings, FakeState, PlannedFailure
 from sora2_characters.testing import FakeApikley
@@ -505,3 +508,55 @@ def test_each_look_at_the_balance_refunds_the_tasks_failed_by_then(steps: list[t
                 state.remove_task(task_id)
     look()
     assert state.credits == pytest.approx(expected)
+
+
+# ---- request validation ------------------------------------------------------------------------------------
+
+PRO = "sora-2-characters-pro"
+_URLISH = st.one_of(
+    st.sampled_from(["https://files.example.com/a.mp4", "http://x/a", "ftp://h/a", "not a url", ""]),
+    st.text(max_size=30),
+)
+_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _URLISH)
+_INPUT = st.one_of(
+    st.fixed_dictionaries(
+        {"character_file_url": st.one_of(st.lists(_URLISH, max_size=2), _LEAF)},
+        optional={
+            "character_prompt": st.one_of(st.text(max_size=20), st.just("a" * 5001), _LEAF),
+            "origin_task_id": st.one_of(st.text(max_size=5), _LEAF),
+            "timestamps": st.sampled_from(["1,3", "1.5,4", "x"]),
+        },
+    ),
+    st.dictionaries(st.text(max_size=5), _LEAF, max_size=3),
+    _LEAF,
+)
+_BODIES = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "model": st.one_of(
+                st.sampled_from(["sora-2-characters", "sora-2-characters-pro", "other"]), _LEAF
+            ),
+            "input": _INPUT,
+            "callBackUrl": _URLISH,
+        },
+    ),
+    _LEAF,
+    st.lists(_LEAF, max_size=2),
+)
+
+
+@given(body=_BODIES)
+def test_the_create_check_answers_as_the_whole_schema_does(body: Any) -> None:
+    """The shortcut (only the member the body's model names) never changes a verdict or a message."""
+    create_schema = schema.request_schema("createTask")
+    full = best_match(Draft7Validator(create_schema, format_checker=schema._FORMATS).iter_errors(body))
+    expected = None if full is None else schema._problem(schema._within_one_of(full), "")
+    assert schema.validate(body, create_schema) == expected
+
+
+@given(value=st.text())
+def test_a_uri_holds_no_whitespace_nor_control_character(value: str) -> None:
+    url = f"https://example.com/{value}"
+    refused = any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url)
+    assert schema.is_uri(url) is not refused

@@ -27,6 +27,9 @@ __all__ = ["Problem", "is_loopback_url", "is_uri", "query_schema", "request_sche
 
 _FORMATS = FormatChecker(formats=())
 _MAX_SHOWN = 80
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+#: What no URI holds: whitespace (as ``str.isspace`` sees it) and control characters.
+_NOT_IN_URI = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,9 @@ def is_uri(value: str) -> bool:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return False
-    if not parts.scheme or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", parts.scheme):
+    if not parts.scheme or not _SCHEME.fullmatch(parts.scheme):
         return False
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
+    if _NOT_IN_URI.search(value):
         return False
     if parts.scheme.lower() in {"http", "https"}:
         return bool(parts.hostname)
@@ -161,16 +164,48 @@ def _problem(error: ValidationError, where: str) -> Problem:
     return Problem(label, keyword, f"{label}: {phrase}")
 
 
-_VALIDATORS: dict[int, tuple[dict[str, Any], Draft7Validator]] = {}
+@dataclass(frozen=True)
+class _Compiled:
+    """A schema's validator, and for a ``oneOf`` told apart by ``model``, each model's member's."""
+
+    validator: Draft7Validator
+    by_model: dict[str, Draft7Validator]
 
 
-def _validator_for(schema: dict[str, Any]) -> Draft7Validator:
+_COMPILED: dict[int, tuple[dict[str, Any], _Compiled]] = {}
+
+
+def _compiled(schema: dict[str, Any]) -> _Compiled:
     # Schemas come from the cached loaders above, so each is compiled once (keyed by identity).
-    entry = _VALIDATORS.get(id(schema))
+    entry = _COMPILED.get(id(schema))
     if entry is None or entry[0] is not schema:
-        entry = (schema, Draft7Validator(schema, format_checker=_FORMATS))
-        _VALIDATORS[id(schema)] = entry
+        validator = Draft7Validator(schema, format_checker=_FORMATS)
+        entry = (schema, _Compiled(validator, _members_by_model(schema)))
+        _COMPILED[id(schema)] = entry
     return entry[1]
+
+
+def _members_by_model(schema: dict[str, Any]) -> dict[str, Draft7Validator]:
+    """Return model -> member for a schema that is only a ``oneOf`` whose members take their own models.
+
+    A body valid for the member its model names is then valid for the whole (no other member
+    takes that model), so the other members need no look. Any other schema: empty.
+    """
+    members = schema.get("oneOf") if set(schema) == {"oneOf"} else None
+    if not isinstance(members, list):
+        return {}
+    found: dict[str, Draft7Validator] = {}
+    for member in members:
+        if not isinstance(member, dict):
+            return {}
+        models = member.get("properties", {}).get("model", {}).get("enum")
+        if not isinstance(models, list) or not models or "model" not in member.get("required", []):
+            return {}
+        for model in models:
+            if not isinstance(model, str) or model in found:
+                return {}
+            found[model] = Draft7Validator(member, format_checker=_FORMATS)
+    return found
 
 
 def validate(value: Any, schema: dict[str, Any], where: str = "") -> Problem | None:
@@ -178,7 +213,13 @@ def validate(value: Any, schema: dict[str, Any], where: str = "") -> Problem | N
 
     ``where`` prefixes the field names (a query parameter's name, say).
     """
-    error = best_match(_validator_for(schema).iter_errors(value))
+    compiled = _compiled(schema)
+    if compiled.by_model and isinstance(value, dict):
+        model = value.get("model")
+        member = compiled.by_model.get(model) if isinstance(model, str) else None
+        if member is not None and member.is_valid(value):
+            return None  # the common case, checked against one member; a violation takes the full look
+    error = best_match(compiled.validator.iter_errors(value))
     return None if error is None else _problem(_within_one_of(error), where)
 
 

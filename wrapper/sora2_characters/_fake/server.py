@@ -49,6 +49,7 @@ class ThreadedServer:
             lifespan="on",
             log_level="warning",
             access_log=False,
+            proxy_headers=False,  # loopback only: no proxy to believe, and one middleware less per request
             timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(config)
