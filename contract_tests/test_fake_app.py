@@ -4,8 +4,11 @@ auth, error styles, validation, the task lifecycle, source videos, recording."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import json
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -560,3 +563,83 @@ def test_a_uri_holds_no_whitespace_nor_control_character(value: str) -> None:
     url = f"https://example.com/{value}"
     refused = any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url)
     assert schema.is_uri(url) is not refused
+
+
+_VALID: dict[str, list[Any]] = {
+    "createTask": [
+        {
+            "model": "sora-2-characters",
+            "input": {
+                "character_file_url": ["https://files.example.com/a.mp4"],
+                "character_prompt": "a robot",
+                "safety_instruction": "none",
+            },
+            "callBackUrl": "https://hooks.example.com/done",
+        },
+        {
+            "model": PRO,
+            "input": {
+                "origin_task_id": "t1",
+                "timestamps": "1,3.5",
+                "character_prompt": "p",
+                "character_user_name": "n",
+            },
+        },
+    ],
+    "downloadUrl": [{"url": "https://files.example.com/a.mp4"}],
+    "fileBase64Upload": [{"base64Data": "AAAA", "uploadPath": "a/b", "fileName": "f.mp4"}],
+    "fileUrlUpload": [{"fileUrl": "https://videos.example.com/a.mp4", "uploadPath": "a", "fileName": "f"}],
+    "fileStreamUpload": [{"file": "<binary>", "uploadPath": "a", "fileName": "f"}],
+}
+_ODD_VALUES: list[Any] = [None, True, 0, 1.0, 1.5, "", "x", "not a uri", "/a", "a/", "1,", "1,2", "a" * 41]
+_ODD_VALUES += ["a" * 5001, "\ud800", [], ["x"], ["https://a.example.com/b", "https://a.example.com/c"], {}]
+_ODD_VALUES += ["sora-2-characters", PRO]
+_ODD = st.sampled_from(_ODD_VALUES).map(copy.deepcopy)  # a fresh copy: the edits below mutate it
+
+
+def _spots(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _spots(child, (*path, key))
+
+
+def _near_valid(data: st.DataObject, operation: str) -> Any:
+    """A valid body of ``operation`` with up to three spots replaced, removed or added to."""
+    doc = copy.deepcopy(data.draw(st.sampled_from(_VALID[operation])))
+    for _ in range(data.draw(st.integers(0, 3))):
+        path = data.draw(st.sampled_from(list(_spots(doc))))
+        action = data.draw(st.sampled_from(["replace", "remove", "add"]))
+        if not path:
+            doc = data.draw(_ODD) if action == "replace" else doc
+            continue
+        parent = functools.reduce(lambda node, key: node[key], path[:-1], doc)
+        if action == "replace":
+            parent[path[-1]] = data.draw(_ODD)
+        elif action == "remove":
+            del parent[path[-1]]
+        elif isinstance(parent[path[-1]], dict):
+            parent[path[-1]][data.draw(st.sampled_from(["model", "url", "uploadPath", "extra"]))] = data.draw(
+                _ODD
+            )
+    return doc
+
+
+@pytest.mark.parametrize("operation", sorted(_VALID))
+@given(data=st.data())
+def test_each_request_check_answers_as_its_whole_schema_does(operation: str, data: st.DataObject) -> None:
+    """The quick checks (valid bodies only; the rest take jsonschema's look) never change a verdict
+    or a message, on bodies one to three edits away from valid ones."""
+    request_schema = schema.request_schema(operation)
+    body = _near_valid(data, operation)
+    full = best_match(Draft7Validator(request_schema, format_checker=schema._FORMATS).iter_errors(body))
+    expected = None if full is None else schema._problem(schema._within_one_of(full), "")
+    assert schema.validate(body, request_schema) == expected
+
+
+@given(value=st.one_of(_ODD, st.text(max_size=40)))
+def test_the_task_id_check_answers_as_its_whole_schema_does(value: Any) -> None:
+    _, param_schema = schema.query_schema("recordInfo")["taskId"]
+    full = best_match(Draft7Validator(param_schema, format_checker=schema._FORMATS).iter_errors(value))
+    expected = None if full is None else schema._problem(full, "taskId")
+    assert schema.validate(value, param_schema, "taskId") == expected
