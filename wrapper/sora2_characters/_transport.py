@@ -244,6 +244,8 @@ def _check_deadline(deadline: float) -> None:
 
 def _already_read(response: httpx.Response, cap: int) -> Received | None:
     """Return the response if a transport handed it over already read (a mock); None for a stream."""
+    if not response.is_stream_consumed:  # a network stream, not read yet: spares raising ResponseNotRead
+        return None
     try:
         content = response.content
     except httpx.ResponseNotRead:
