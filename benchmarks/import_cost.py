@@ -16,7 +16,9 @@ meta-path finder scans ``sys.path`` for them, as a missing module costs, then re
 figures are those of a venv without the ``cli`` extra even where the server extra's uvicorn brings
 click in (``click_installed``). The sync client must not load the async machinery (asyncio, anyio,
 sniffio) nor the generated models (``sora2_characters_api.models``, which loads every model at
-once): they come with the first async request and the first request respectively.
+once): they come with the first async request and the first request respectively. Every timed
+interpreter loads bytecode from one private cache, warmed first (``PYTHONPYCACHEPREFIX``), so the
+library loads as compiled as httpx does, as from an installed wheel.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from typing import Any
 
 from ._stats import spread
@@ -39,6 +42,14 @@ STATEMENTS = {
     "from sora2_characters import Client": "from sora2_characters import Client",
     "from sora2_characters import AsyncClient, Client": "from sora2_characters import AsyncClient, Client",
     "import httpx": "import httpx",
+}
+#: Where the cost goes: each statement after ``import httpx``, reported as the CPU time beyond it
+#: (``steps_beyond_httpx``, a fraction of ``import httpx``, per repetition).
+STEPS = {
+    "attrs": "import httpx; import attrs",
+    "the package": "import httpx; import sora2_characters",
+    "_core": "import httpx; import sora2_characters._core",
+    "Client": "import httpx; from sora2_characters import Client",
 }
 BASELINE = "pass"
 CHECKS = {
@@ -76,16 +87,25 @@ print((time.process_time() - _t0) * 1e6)
 """
 
 
-def _import_us(statement: str) -> float:
-    """Microseconds of CPU time spent running ``statement`` in a fresh interpreter."""
+def _import_us(statement: str, pycache: str, *, write: bool = False) -> float:
+    """Microseconds of CPU time spent running ``statement`` in a fresh interpreter.
+
+    Bytecode is read from (and, with ``write``, written to) the private cache ``pycache``
+    (``PYTHONPYCACHEPREFIX``), never the source tree: the library and httpx both load compiled, as
+    from an installed wheel. Without it, under ``PYTHONDONTWRITEBYTECODE`` (or a read-only checkout),
+    every interpreter compiled the library's source while httpx loaded pip's bytecode.
+    """
     code = _HIDE.format(hidden=HIDDEN_WHEN_TIMING) + _TIMED.format(statement=statement)
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": pycache, "PYTHONDONTWRITEBYTECODE": "1"}
+    if write:
+        del env["PYTHONDONTWRITEBYTECODE"]
     proc = subprocess.run(  # noqa: S603 - this interpreter, our own statements
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        env=env,
     )
     return float(proc.stdout.strip().splitlines()[-1])
 
@@ -141,18 +161,30 @@ def _packages(modules: list[str]) -> list[str]:
 
 def run(repetitions: int) -> dict[str, Any]:
     """Measure, interleaved, and return the figures."""
-    names = [*STATEMENTS, BASELINE]
-    code = {**STATEMENTS, BASELINE: BASELINE}
-    for name in names:  # warm the bytecode caches so no repetition pays compilation
-        _import_us(code[name])
+    steps = {f"step: {name}": statement for name, statement in STEPS.items()}
+    names = [*STATEMENTS, *steps, BASELINE]
+    code = {**STATEMENTS, **steps, BASELINE: BASELINE}
     raw: dict[str, list[float]] = {name: [] for name in names}
-    for rep in range(repetitions):
-        shift = rep % len(names)
-        for name in names[shift:] + names[:shift]:
-            raw[name].append(_import_us(code[name]))
+    with tempfile.TemporaryDirectory(prefix="import-cost-pycache-") as pycache:
+        for name in names:  # warm the bytecode cache so no repetition pays compilation
+            _import_us(code[name], pycache, write=True)
+        for rep in range(repetitions):
+            shift = rep % len(names)
+            for name in names[shift:] + names[:shift]:
+                raw[name].append(_import_us(code[name], pycache))
     base = statistics.median(raw[BASELINE])
     net = {name: [max(t - base, 0.0) for t in raw[name]] for name in STATEMENTS}
     httpx_times = net["import httpx"]
+    beyond = {
+        name: spread(
+            [
+                (max(t - base, 0.0) - h) / h
+                for t, h in zip(raw[f"step: {name}"], httpx_times, strict=True)
+                if h > 0
+            ]
+        )
+        for name in STEPS
+    }
     # httpx itself imports click, rich and pygments when they are installed (its optional CLI):
     # only what the library adds beyond ``import httpx`` counts against it.
     by_httpx = _packages(leaked_modules("import httpx"))
@@ -172,6 +204,7 @@ def run(repetitions: int) -> dict[str, Any]:
             }
             for name, times in net.items()
         },
+        "steps_beyond_httpx": beyond,
         "forbidden_checked": list(FORBIDDEN),
         "forbidden_imported_by_httpx": by_httpx,
         "forbidden_seen": seen,

@@ -190,6 +190,10 @@ def _import_rows(rows: list[Row], r: dict[str, Any]) -> bool:
             target=f"<= {r['client_target_ratio']:.2f}x" if client else "",
             met=r["met_client_ratio"] if client else None,
         )
+    steps = r.get("steps_beyond_httpx")  # absent from runs before it was measured
+    if steps:
+        shown = ", ".join(f"{name} {figures['median']:+.2f}x" for name, figures in steps.items())
+        _row(rows, "import_cost", "  each step beyond import httpx (`import httpx; X`)", shown)
     loads = ", ".join(r["sync_client_loads"]) or "none"
     _row(
         rows,

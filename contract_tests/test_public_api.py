@@ -67,3 +67,15 @@ def test_import_is_light() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_sync_client_import_leaves_the_async_machinery_attrs_and_the_generated_client_unloaded() -> None:
+    # They load with the first request (the generated client, attrs, httpcore) or the first async
+    # one (asyncio, anyio, sniffio); ``from sora2_characters import Client`` costs none of them.
+    code = (
+        "import sys; from sora2_characters import Client;"
+        "later = {'asyncio', 'anyio', 'sniffio', 'attr', 'attrs', 'httpcore', 'sora2_characters_api'};"
+        "print(sorted(later & {m.split('.')[0] for m in sys.modules}))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

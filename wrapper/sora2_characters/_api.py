@@ -20,8 +20,6 @@ import json
 import math
 from typing import IO, Any
 
-import attrs
-
 from ._exceptions import (
     APIError,
     InsufficientCreditsError,
@@ -29,6 +27,7 @@ from ._exceptions import (
     NotFoundError,
     error_class_for_code,
 )
+from ._records import Record, setter
 
 __all__ = [
     "RequestSpec",
@@ -44,15 +43,32 @@ __all__ = [
 ]
 
 
-@attrs.frozen(slots=True)
-class RequestSpec:
+class RequestSpec(Record):
     """What to send, relative to a base URL; no credentials."""
+
+    __slots__ = ("files", "json", "method", "params", "path")
+    __match_args__ = ("method", "path", "params", "json", "files")
 
     method: str
     path: str
-    params: dict[str, str] | None = None
-    json: Any = None
-    files: Any = None
+    params: dict[str, str] | None
+    json: Any
+    files: Any
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        files: Any = None,
+    ) -> None:
+        put = setter(self)
+        put("method", method)
+        put("path", path)
+        put("params", params)
+        put("json", json)
+        put("files", files)
 
 
 #: The jobs API's paths, as the generated operations' ``_get_kwargs`` give them.

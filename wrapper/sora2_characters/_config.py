@@ -11,9 +11,9 @@ import os
 from collections.abc import Mapping
 from typing import Final
 
-import attrs
 import httpx
 
+from ._records import Record, setter
 from ._validation import (
     MAX_CONCURRENT_REQUESTS,
     MAX_POLL_INTERVAL_S,
@@ -86,9 +86,31 @@ class Secret:
         raise TypeError("a Secret cannot be pickled")
 
 
-@attrs.frozen(slots=True)
-class Config:
+class Config(Record):
     """Everything a client needs, resolved and checked."""
+
+    __slots__ = (
+        "api_key",
+        "base_url",
+        "max_concurrent_requests",
+        "max_retries",
+        "max_tasks_per_second",
+        "poll_interval",
+        "timeout",
+        "upload_base_url",
+        "upload_timeout",
+    )
+    __match_args__ = (
+        "api_key",
+        "base_url",
+        "upload_base_url",
+        "timeout",
+        "upload_timeout",
+        "max_retries",
+        "poll_interval",
+        "max_tasks_per_second",
+        "max_concurrent_requests",
+    )
 
     api_key: Secret
     base_url: str
@@ -98,7 +120,30 @@ class Config:
     max_retries: int
     poll_interval: float | None
     max_tasks_per_second: float | None
-    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
+    max_concurrent_requests: int
+
+    def __init__(  # noqa: PLR0917 - positional, as the attrs class was
+        self,
+        api_key: Secret,
+        base_url: str,
+        upload_base_url: str,
+        timeout: httpx.Timeout,
+        upload_timeout: httpx.Timeout,
+        max_retries: int,
+        poll_interval: float | None,
+        max_tasks_per_second: float | None,
+        max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
+    ) -> None:
+        put = setter(self)
+        put("api_key", api_key)
+        put("base_url", base_url)
+        put("upload_base_url", upload_base_url)
+        put("timeout", timeout)
+        put("upload_timeout", upload_timeout)
+        put("max_retries", max_retries)
+        put("poll_interval", poll_interval)
+        put("max_tasks_per_second", max_tasks_per_second)
+        put("max_concurrent_requests", max_concurrent_requests)
 
 
 def resolve_config(

@@ -23,7 +23,6 @@ from collections import deque
 from collections.abc import Callable, Generator
 from typing import IO, Any, Final, Generic, TypeAlias, TypeVar, cast
 
-import attrs
 import httpx
 
 from ._api import (
@@ -53,6 +52,7 @@ from ._exceptions import (
 from ._logging import logger
 from ._models import CreatedTask, TaskInfo, TaskState, UploadedFile
 from ._polling import NOT_FOUND_GRACE_S, poll_delay
+from ._records import Record, setter
 from ._retry import RequestKind, parse_retry_after, retry_delay, should_retry
 from ._validation import (
     MAX_MAX_WAIT_S,
@@ -95,8 +95,7 @@ MAX_MESSAGE_CHARS: Final = 1000
 MAX_RESPONSE_BYTES: Final = 1024 * 1024
 
 
-@attrs.frozen(slots=True)
-class Send:
+class Send(Record):
     """Send one HTTP request.
 
     ``total`` bounds the whole exchange in seconds: waiting for a request slot, connecting, sending
@@ -106,56 +105,132 @@ class Send:
     together and breach the rate.
     """
 
+    __slots__ = (
+        "files",
+        "headers",
+        "json",
+        "limiter",
+        "max_body",
+        "method",
+        "params",
+        "timeout",
+        "total",
+        "url",
+    )
+    __match_args__ = (
+        "method",
+        "url",
+        "headers",
+        "timeout",
+        "total",
+        "params",
+        "json",
+        "files",
+        "max_body",
+        "limiter",
+    )
+
     method: str
     url: str
     headers: httpx.Headers
     timeout: httpx.Timeout
     total: float
-    params: dict[str, str] | None = None
-    json: Any = None
-    files: Any = None
-    max_body: int = MAX_RESPONSE_BYTES
-    limiter: RateLimiter | None = None
+    params: dict[str, str] | None
+    json: Any
+    files: Any
+    max_body: int
+    limiter: RateLimiter | None
+
+    def __init__(  # noqa: PLR0917 - positional, as the attrs class was
+        self,
+        method: str,
+        url: str,
+        headers: httpx.Headers,
+        timeout: httpx.Timeout,
+        total: float,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+        files: Any = None,
+        max_body: int = MAX_RESPONSE_BYTES,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        put = setter(self)
+        put("method", method)
+        put("url", url)
+        put("headers", headers)
+        put("timeout", timeout)
+        put("total", total)
+        put("params", params)
+        put("json", json)
+        put("files", files)
+        put("max_body", max_body)
+        put("limiter", limiter)
 
 
-@attrs.frozen(slots=True)
-class Received:
+class Received(Record):
     """A whole response, its body read (and decompressed) within the limits of its ``Send``."""
+
+    __slots__ = ("content", "headers", "status_code")
+    __match_args__ = ("status_code", "headers", "content")
 
     status_code: int
     headers: httpx.Headers
     content: bytes
 
+    def __init__(self, status_code: int, headers: httpx.Headers, content: bytes) -> None:
+        put = setter(self)
+        put("status_code", status_code)
+        put("headers", headers)
+        put("content", content)
 
-@attrs.frozen(slots=True)
-class Pause:
+
+class Pause(Record):
     """Sleep for ``seconds``."""
+
+    __slots__ = ("seconds",)
+    __match_args__ = ("seconds",)
 
     seconds: float
 
+    def __init__(self, seconds: float) -> None:
+        put = setter(self)
+        put("seconds", seconds)
 
-@attrs.frozen(slots=True)
-class Notify:
+
+class Notify(Record):
     """Call ``callback(info)``."""
+
+    __slots__ = ("callback", "info")
+    __match_args__ = ("callback", "info")
 
     callback: Callable[[TaskInfo], Any]
     info: TaskInfo
+
+    def __init__(self, callback: Callable[[TaskInfo], Any], info: TaskInfo) -> None:
+        put = setter(self)
+        put("callback", callback)
+        put("info", info)
 
 
 T = TypeVar("T")
 E = TypeVar("E", bound=BaseException)
 
 
-@attrs.define(slots=True)
 class Offload(Generic[T]):
     """Run blocking work (reading a file, inspecting a video): the async shell runs it in a thread.
 
     The shell calls :meth:`run`; the flow reads :meth:`outcome` afterwards.
     """
 
-    work: Callable[[], T]
-    _result: T | None = None
-    _error: BaseException | None = None
+    __slots__ = ("_error", "_result", "work")
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self.work = work
+        self._result: T | None = None
+        self._error: BaseException | None = None
+
+    def __repr__(self) -> str:
+        return f"Offload(work={self.work!r})"
 
     def run(self) -> None:
         """Do the work, keeping its result or its exception for the flow."""
@@ -179,15 +254,26 @@ Outcome: TypeAlias = Received | Exception | None
 Flow: TypeAlias = Generator[Effect, Outcome, T]
 
 
-@attrs.frozen(slots=True)
-class Route:
+class Route(Record):
     """How one kind of request is sent: where, with which timeout, retry rules and decoder."""
+
+    __slots__ = ("base_url", "decode", "kind", "timeout")
+    __match_args__ = ("kind", "base_url", "timeout", "decode")
 
     #: The retry rules (see ``_retry``); createTask attempts also pass the rate limit.
     kind: RequestKind
     base_url: str
     timeout: httpx.Timeout
     decode: Callable[[int, bytes], Any]
+
+    def __init__(
+        self, kind: RequestKind, base_url: str, timeout: httpx.Timeout, decode: Callable[[int, bytes], Any]
+    ) -> None:
+        put = setter(self)
+        put("kind", kind)
+        put("base_url", base_url)
+        put("timeout", timeout)
+        put("decode", decode)
 
     @property
     def total(self) -> float:

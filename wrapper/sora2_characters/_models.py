@@ -1,4 +1,4 @@
-"""The public result models and their tolerant decoders (attrs, frozen, slotted).
+"""The public result models and their tolerant decoders (frozen, slotted; see ``_records``).
 
 Decoders take the already-parsed JSON ``data`` of an envelope and never raise anything but
 :class:`~sora2_characters.MalformedResponseError`: unknown fields are kept in ``raw``, unknown states
@@ -7,17 +7,15 @@ become :class:`TaskState` values, unreadable optional fields become ``None``.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
-
-import attrs
+from typing import Any, ClassVar
 
 from ._exceptions import MalformedResponseError
+from ._records import Record, setter
 
 __all__ = ["CreatedTask", "TaskInfo", "TaskState", "UploadedFile"]
 
@@ -182,8 +180,7 @@ def _character_id(result: Any) -> str | None:
     return None
 
 
-@attrs.frozen(slots=True)
-class TaskInfo:
+class TaskInfo(Record):
     """One task as the task query (or a callback) describes it.
 
     Attributes:
@@ -210,26 +207,107 @@ class TaskInfo:
 
     """
 
+    __slots__ = (
+        "__weakref__",
+        "_param",
+        "character_id",
+        "completed_at",
+        "cost_time",
+        "created_at",
+        "credits_consumed",
+        "fail_code",
+        "fail_message",
+        "model",
+        "progress",
+        "raw",
+        "result",
+        "result_urls",
+        "state",
+        "task_id",
+        "updated_at",
+    )
+    __match_args__ = (
+        "task_id",
+        "model",
+        "state",
+        "character_id",
+        "result",
+        "result_urls",
+        "fail_code",
+        "fail_message",
+        "created_at",
+        "updated_at",
+        "completed_at",
+        "progress",
+        "credits_consumed",
+        "cost_time",
+        "raw",
+    )
+    _not_compared: ClassVar[frozenset[str]] = frozenset({"raw"})
+    _not_hashed: ClassVar[frozenset[str]] = frozenset({"result"})
+    _not_shown: ClassVar[frozenset[str]] = frozenset({"raw"})
+
     task_id: str
     model: str | None
     state: TaskState
-    character_id: str | None = None
-    result: Any = attrs.field(default=None, hash=False)
-    result_urls: tuple[str, ...] = ()
-    fail_code: str | None = None
-    fail_message: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    completed_at: datetime | None = None
-    progress: int | None = None
-    credits_consumed: float | None = None
-    cost_time: float | None = None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
+    character_id: str | None
+    result: Any
+    result_urls: tuple[str, ...]
+    fail_code: str | None
+    fail_message: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    completed_at: datetime | None
+    progress: int | None
+    credits_consumed: float | None
+    cost_time: float | None
+    raw: Mapping[str, Any]
+    _param: Any  # param, once decoded
 
-    @functools.cached_property
+    def __init__(  # noqa: PLR0917 - positional, as the attrs class was
+        self,
+        task_id: str,
+        model: str | None,
+        state: TaskState,
+        character_id: str | None = None,
+        result: Any = None,
+        result_urls: tuple[str, ...] = (),
+        fail_code: str | None = None,
+        fail_message: str | None = None,
+        created_at: datetime | None = None,
+        updated_at: datetime | None = None,
+        completed_at: datetime | None = None,
+        progress: int | None = None,
+        credits_consumed: float | None = None,
+        cost_time: float | None = None,
+        raw: Mapping[str, Any] | None = None,
+    ) -> None:
+        put = setter(self)
+        put("task_id", task_id)
+        put("model", model)
+        put("state", state)
+        put("character_id", character_id)
+        put("result", result)
+        put("result_urls", result_urls)
+        put("fail_code", fail_code)
+        put("fail_message", fail_message)
+        put("created_at", created_at)
+        put("updated_at", updated_at)
+        put("completed_at", completed_at)
+        put("progress", progress)
+        put("credits_consumed", credits_consumed)
+        put("cost_time", cost_time)
+        put("raw", {} if raw is None else raw)
+
+    @property
     def param(self) -> Any:
         """The original createTask body, decoded from ``param`` on first access (it can be long)."""
-        return _decode_param(self.raw.get("param"))
+        try:
+            return self._param
+        except AttributeError:
+            param = _decode_param(self.raw.get("param"))
+            setter(self)("_param", param)
+            return param
 
     @property
     def is_terminal(self) -> bool:
@@ -283,8 +361,7 @@ class TaskInfo:
         )
 
 
-@attrs.frozen(slots=True)
-class CreatedTask:
+class CreatedTask(Record):
     """The answer of createTask.
 
     Attributes:
@@ -293,8 +370,18 @@ class CreatedTask:
 
     """
 
+    __slots__ = ("__weakref__", "raw", "task_id")
+    __match_args__ = ("task_id", "raw")
+    _not_compared: ClassVar[frozenset[str]] = frozenset({"raw"})
+    _not_shown: ClassVar[frozenset[str]] = frozenset({"raw"})
+
     task_id: str
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
+    raw: Mapping[str, Any]
+
+    def __init__(self, task_id: str, raw: Mapping[str, Any] | None = None) -> None:
+        put = setter(self)
+        put("task_id", task_id)
+        put("raw", {} if raw is None else raw)
 
     @classmethod
     def from_data(cls, data: object) -> CreatedTask:
@@ -306,8 +393,7 @@ class CreatedTask:
         raise MalformedResponseError("createTask answered success without a taskId")
 
 
-@attrs.frozen(slots=True)
-class UploadedFile:
+class UploadedFile(Record):
     """A file stored by the File Upload API (temporary: 3 to 14 days; do not cache the URL long).
 
     Attributes:
@@ -321,13 +407,46 @@ class UploadedFile:
 
     """
 
+    __slots__ = (
+        "__weakref__",
+        "download_url",
+        "file_name",
+        "file_path",
+        "mime_type",
+        "raw",
+        "size",
+        "uploaded_at",
+    )
+    __match_args__ = ("download_url", "file_name", "file_path", "size", "mime_type", "uploaded_at", "raw")
+    _not_compared: ClassVar[frozenset[str]] = frozenset({"raw"})
+    _not_shown: ClassVar[frozenset[str]] = frozenset({"raw"})
+
     download_url: str
     file_name: str | None
     file_path: str | None
     size: int | None
     mime_type: str | None
     uploaded_at: datetime | None
-    raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, hash=False, repr=False)
+    raw: Mapping[str, Any]
+
+    def __init__(  # noqa: PLR0917 - positional, as the attrs class was
+        self,
+        download_url: str,
+        file_name: str | None,
+        file_path: str | None,
+        size: int | None,
+        mime_type: str | None,
+        uploaded_at: datetime | None,
+        raw: Mapping[str, Any] | None = None,
+    ) -> None:
+        put = setter(self)
+        put("download_url", download_url)
+        put("file_name", file_name)
+        put("file_path", file_path)
+        put("size", size)
+        put("mime_type", mime_type)
+        put("uploaded_at", uploaded_at)
+        put("raw", {} if raw is None else raw)
 
     @classmethod
     def from_data(cls, data: object) -> UploadedFile:

@@ -22,7 +22,6 @@ import zlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpcore
 import httpx
 
 from ._core import Received
@@ -36,6 +35,7 @@ __all__ = [
     "loopback_mounts",
     "read_body",
     "read_body_async",
+    "time_left",
 ]
 
 _LOCAL = threading.local()
@@ -67,7 +67,7 @@ def deadline_scope(deadline: float) -> contextlib.AbstractContextManager[None]:
     return _DeadlineScope(deadline)
 
 
-def _left(timeout: float | None, error: type[Exception]) -> float | None:
+def time_left(timeout: float | None, error: type[Exception]) -> float | None:
     """``timeout`` capped to the time left before this thread's deadline; ``error`` once it passed."""
     deadline: float | None = getattr(_LOCAL, "deadline", None)
     if deadline is None:
@@ -78,61 +78,6 @@ def _left(timeout: float | None, error: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-class _DeadlineStream(httpcore.NetworkStream):
-    """A socket stream whose every operation ends by the calling thread's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
-        self._inner = inner
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _left(timeout, httpcore.WriteTimeout))
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self,
-        ssl_context: Any,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left))
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class _DeadlineBackend(httpcore.NetworkBackend):
-    """httpcore's blocking backend, with every operation bounded by the thread's deadline."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
-        self._inner = inner
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_tcp(host, port, left, local_address, socket_options))
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Any = None
-    ) -> httpcore.NetworkStream:
-        left = _left(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._inner.connect_unix_socket(path, left, socket_options))
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
 def install_deadline_backend(client: httpx.Client) -> bool:
     """Bound every socket operation of our own blocking client by the request's deadline.
 
@@ -141,6 +86,10 @@ def install_deadline_backend(client: httpx.Client) -> bool:
     here. Returns whether every pool was reached (a test checks it, so an httpx upgrade that moves
     these attributes fails loudly instead of silently losing the limit).
     """
+    # httpcore loads here, with the first blocking client: the pools httpx builds need it anyway,
+    # while importing it with this module cost 0.3x ``import httpx`` and loaded anyio.
+    from ._deadline import DeadlineBackend  # noqa: PLC0415
+
     transports = [getattr(client, "_transport", None), *getattr(client, "_mounts", {}).values()]
     reached = True
     for transport in transports:
@@ -151,8 +100,8 @@ def install_deadline_backend(client: httpx.Client) -> bool:
         if backend is None:
             reached = False
             continue
-        if not isinstance(backend, _DeadlineBackend):
-            pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+        if not isinstance(backend, DeadlineBackend):
+            pool._network_backend = DeadlineBackend(backend)  # type: ignore[union-attr]
     return reached
 
 
