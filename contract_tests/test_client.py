@@ -29,6 +29,7 @@ from contract_tests.support import (
     task,
 )
 from sora2_characters import AsyncClient, Client, InvalidInputError
+from sora2_characters._client import _time_limit, _TrioSafeGate
 from sora2_characters.testing import FakeApikley
 
 
@@ -187,3 +188,15 @@ def test_a_bad_cap_is_refused(value: object) -> None:
         Client(KEY, max_concurrent_requests=value)  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="max_concurrent_requests"):
         AsyncClient(KEY, max_concurrent_requests=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("on_asyncio", [True, False], ids=["asyncio", "other-library"])
+def test_the_async_total_limit_ends_a_request_that_outlives_it(on_asyncio: bool) -> None:
+    # asyncio's own timeout on asyncio (cheaper per request), anyio's under another library's gate.
+    async def outlive_a_spent_limit() -> None:
+        gate = asyncio.Semaphore(1) if on_asyncio else _TrioSafeGate(1)
+        async with _time_limit(0.0, gate):
+            await asyncio.Event().wait()  # never set: only the limit ends it
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(outlive_a_spent_limit())

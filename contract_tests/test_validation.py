@@ -15,12 +15,24 @@ import sora2_characters as sc
 from contract_tests.support import (
     CREATE_URL,
     KEY,
+    QUERY_URL,
     VIDEO_URL,
     make_client,
     ok,
+    task,
 )
 from sora2_characters._fake.videos import video_problem
-from sora2_characters._validation import MAX_VIDEO_BYTES, duration_in_range
+from sora2_characters._validation import (
+    _CONTROL,
+    _SPACE_OR_CONTROL,
+    MAX_VIDEO_BYTES,
+    _has_control,
+    _has_space_or_control,
+    check_file_name,
+    check_task_id,
+    check_url,
+    duration_in_range,
+)
 
 
 @pytest.mark.parametrize(
@@ -167,3 +179,91 @@ def test_the_fake_refuses_non_video_bytes_and_oversized_content() -> None:
     problem = video_problem(b"\0" * (MAX_VIDEO_BYTES + 1))
     assert problem is not None
     assert "10 MB" in problem
+
+
+# -- the per-character rules, checked with one compiled search (issue 12: per-call overhead) -------
+
+_EVERY_CHARACTER = "".join(map(chr, range(0x110000)))  # lone surrogates included
+
+
+def _has_control_reference(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def _has_space_or_control_reference(text: str) -> bool:
+    return any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def test_the_compiled_searches_match_the_per_character_rules_on_every_code_point() -> None:
+    control = {match.group() for match in _CONTROL.finditer(_EVERY_CHARACTER)}
+    assert control == {chr(code) for code in [*range(32), 127]}
+    refused = {match.group() for match in _SPACE_OR_CONTROL.finditer(_EVERY_CHARACTER)}
+    assert all(ch.isspace() or ch in control for ch in refused)
+    # str.split() splits on exactly the str.isspace() characters: every one of them is refused.
+    spaces = len(_EVERY_CHARACTER) - len("".join(_EVERY_CHARACTER.split()))
+    assert len(refused) == spaces + len(control - {ch for ch in control if ch.isspace()})
+
+
+_ODD_TEXT = st.text(
+    alphabet=st.characters()
+    | st.sampled_from(["\x00", "\x1f", "\x7f", "\x85", "\xa0", "\u2003", "\u3000", "\ud800", " ", "\t"]),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_ODD_TEXT)
+def test_task_ids_and_urls_are_refused_exactly_as_the_per_character_rules_say(text: str) -> None:
+    assert _has_control(text) is _has_control_reference(text)
+    assert _has_space_or_control(text) is _has_space_or_control_reference(text)
+    task_id = f"task_{text}"
+    unsendable = _has_control_reference(task_id) or any("\ud800" <= ch <= "\udfff" for ch in task_id)
+    if unsendable:
+        with pytest.raises(sc.InvalidInputError) as caught:
+            check_task_id(task_id)
+        assert caught.value.field == "task_id"
+    else:
+        assert check_task_id(task_id) == task_id
+    url = f"https://h.example/{text}"
+    if _has_space_or_control_reference(url):
+        with pytest.raises(sc.InvalidInputError, match="whitespace or control"):
+            check_url("video_url", url)
+
+
+@pytest.mark.parametrize("task_id", ["task\n1", "task\x001", "task\x7f", "\ttask", "task\x1b[31m"])
+def test_a_task_id_with_a_control_character_is_refused_before_any_request(task_id: str) -> None:
+    with respx.mock:
+        route = respx.get(QUERY_URL)
+        with pytest.raises(sc.InvalidInputError, match="control characters") as caught:
+            make_client().get_task(task_id)
+    assert caught.value.field == "task_id"
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize("task_id", ["task 1", "задача_1", "task\xa01", "task_\U0001f600"])
+def test_a_task_id_with_printable_non_ascii_or_a_space_is_sent(task_id: str) -> None:
+    with respx.mock:
+        route = respx.get(QUERY_URL).mock(return_value=ok(task("success", task_id=task_id)))
+        assert make_client().get_task(task_id).task_id == task_id
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize("blank", ["\xa0", "\u2003", "\u3000", "\x85", "\u2028", "\x1c"])
+def test_a_url_with_unicode_whitespace_is_refused(blank: str) -> None:
+    with respx.mock:
+        route = respx.post(CREATE_URL)
+        with pytest.raises(sc.InvalidInputError, match="whitespace or control") as caught:
+            make_client().create_character(f"https://h.example/a{blank}b.mp4")
+    assert caught.value.field == "video_url"
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "ok_"), [("clip.mp4", True), ("clíp 1.mp4", True), ("a\x00.mp4", False), ("a\x7f", False)]
+)
+def test_file_names_refuse_control_characters(name: str, ok_: bool) -> None:
+    if ok_:
+        assert check_file_name(name) == name
+    else:
+        with pytest.raises(sc.InvalidInputError, match="control characters"):
+            check_file_name(name)

@@ -1,12 +1,16 @@
 """The API surface: request builders and the envelope decoder.
 
-This is the only module that imports the generated client (``sora2_characters_api``): requests are
-built with the generated operations' ``_get_kwargs`` and body models, so they follow the spec; a
-regeneration can break this file and no other. Responses are decoded here with a tolerant decoder
-working on ``json.loads`` of the body (the generated models are strict and slow on the hot path).
+This is the only module that imports the generated client (``sora2_characters_api``). The jobs API's
+requests are built here as plain dicts exactly as the generated operations' ``_get_kwargs`` and body
+models build them (the models cost more per call than the rest of the request building), and
+``contract_tests/test_api.py`` compares each builder with its generated operation for arbitrary
+arguments: a regeneration that changes a request fails there and is followed in this file alone. The
+upload is built with the generated operation itself. Responses are decoded here with a tolerant
+decoder working on ``json.loads`` of the body (the generated models are strict and slow on the hot
+path).
 
-The generated package is imported on the first request that needs it, not with this module: its
-``models`` package loads every model at once, which would more than double the cost of
+The generated package is imported on the first upload, not with this module: its ``models``
+package loads every model at once, which would more than double the cost of
 ``from sora2_characters import Client``.
 """
 
@@ -67,27 +71,35 @@ class RequestSpec(Record):
         put("files", files)
 
 
+#: The jobs API's paths, as the generated operations' ``_get_kwargs`` give them.
+_CREATE_TASK_PATH = "/api/v1/jobs/createTask"
+_TASK_QUERY_PATH = "/api/v1/jobs/recordInfo"
+_CREDITS_PATH = "/api/v1/chat/credit"
+
+
 def build_create_task(
     video_url: str,
     character_prompt: str | None,
     safety_instruction: str | None,
     callback_url: str | None,
 ) -> RequestSpec:
-    """Build createTask with the generated body models (already validated arguments)."""
-    from sora2_characters_api.api.default import sora_2_characters  # noqa: PLC0415 - lazy, see above
-    from sora2_characters_api.models import Sora2CharactersBody, Sora2CharactersBodyInput  # noqa: PLC0415
-    from sora2_characters_api.types import UNSET  # noqa: PLC0415
+    """Build createTask (already validated arguments) as the generated ``Sora2CharactersBody`` would.
 
-    body = Sora2CharactersBody(
-        call_back_url=UNSET if callback_url is None else callback_url,
-        input_=Sora2CharactersBodyInput(
-            character_file_url=[video_url],
-            character_prompt=UNSET if character_prompt is None else character_prompt,
-            safety_instruction=UNSET if safety_instruction is None else safety_instruction,
-        ),
-    )
-    kwargs = sora_2_characters._get_kwargs(body=body)
-    return RequestSpec(method=kwargs["method"].upper(), path=kwargs["url"], json=kwargs["json"])
+    The body is built as the dict the generated model's ``to_dict`` returns, in its key order, not
+    through the model: the model, its input and ``to_dict`` cost more than the rest of the wrapper's
+    request building. ``test_api`` compares every builder here with the generated operation for
+    arbitrary arguments, so a regeneration that changes a request fails there.
+    """
+    inputs: dict[str, Any] = {"character_file_url": [video_url]}
+    if character_prompt is not None:
+        inputs["character_prompt"] = character_prompt
+    if safety_instruction is not None:
+        inputs["safety_instruction"] = safety_instruction
+    body: dict[str, Any] = {"model": "sora-2-characters"}
+    if callback_url is not None:
+        body["callBackUrl"] = callback_url
+    body["input"] = inputs
+    return RequestSpec("POST", _CREATE_TASK_PATH, json=body)
 
 
 def build_create_task_from_task(
@@ -99,38 +111,34 @@ def build_create_task_from_task(
     safety_instruction: str | None,
     callback_url: str | None,
 ) -> RequestSpec:
-    """Build a sora-2-characters-pro createTask (a segment of an earlier task; validated arguments)."""
-    from sora2_characters_api.api.default import sora_2_characters  # noqa: PLC0415 - lazy, see above
-    from sora2_characters_api.models import Sora2CharactersProBody, Sora2CharactersProBodyInput  # noqa: PLC0415
-    from sora2_characters_api.types import UNSET  # noqa: PLC0415
+    """Build a sora-2-characters-pro createTask (a segment of an earlier task; validated arguments).
 
-    body = Sora2CharactersProBody(
-        call_back_url=UNSET if callback_url is None else callback_url,
-        input_=Sora2CharactersProBodyInput(
-            origin_task_id=origin_task_id,
-            timestamps=timestamps,
-            character_prompt=character_prompt,
-            character_user_name=UNSET if character_user_name is None else character_user_name,
-            safety_instruction=UNSET if safety_instruction is None else safety_instruction,
-        ),
-    )
-    kwargs = sora_2_characters._get_kwargs(body=body)
-    return RequestSpec(method=kwargs["method"].upper(), path=kwargs["url"], json=kwargs["json"])
+    Built as the generated ``Sora2CharactersProBody`` would build it (see :func:`build_create_task`).
+    """
+    inputs: dict[str, Any] = {
+        "origin_task_id": origin_task_id,
+        "timestamps": timestamps,
+        "character_prompt": character_prompt,
+    }
+    if character_user_name is not None:
+        inputs["character_user_name"] = character_user_name
+    if safety_instruction is not None:
+        inputs["safety_instruction"] = safety_instruction
+    body: dict[str, Any] = {"model": "sora-2-characters-pro"}
+    if callback_url is not None:
+        body["callBackUrl"] = callback_url
+    body["input"] = inputs
+    return RequestSpec("POST", _CREATE_TASK_PATH, json=body)
 
 
 def build_task_query(task_id: str) -> RequestSpec:
-    """Build the task query (``GET /api/v1/jobs/recordInfo?taskId=...``)."""
-    from sora2_characters_api.api.default import get_task_detail  # noqa: PLC0415 - lazy, see above
-
-    kwargs = get_task_detail._get_kwargs(task_id=task_id)
-    return RequestSpec(method="GET", path=kwargs["url"], params=kwargs["params"])
+    """Build the task query (``GET /api/v1/jobs/recordInfo?taskId=...``), as the generated one."""
+    return RequestSpec("GET", _TASK_QUERY_PATH, params={"taskId": task_id})
 
 
 def build_credits() -> RequestSpec:
-    """Build the credit balance query."""
-    from sora2_characters_api.api.default import get_account_credits  # noqa: PLC0415 - lazy, see above
-
-    return RequestSpec(method="GET", path=get_account_credits._get_kwargs()["url"])
+    """Build the credit balance query, as the generated one."""
+    return RequestSpec("GET", _CREDITS_PATH)
 
 
 def build_upload_stream(

@@ -12,7 +12,6 @@ import inspect
 import os
 import random
 import ssl
-import threading
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -234,7 +233,14 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
     _http_type_hint = "must be an httpx.Client (use AsyncClient for httpx.AsyncClient)"
 
     def _setup_gate(self) -> None:
-        self._gate = threading.BoundedSemaphore(self._core.config.max_concurrent_requests)
+        # One token per request slot: taking one with a timeout is a single C call, where a
+        # BoundedSemaphore runs its Python Condition on every acquire and release (2 us a request).
+        import queue  # noqa: PLC0415 - with the first client, keeping the package import small
+
+        slots: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(self._core.config.max_concurrent_requests):
+            slots.put(None)
+        self._gate = slots
 
     def _new_http(self) -> httpx.Client:
         tls = LazyTrustContext()  # one for the pool and its mounts, loading its CAs at the first handshake
@@ -276,8 +282,12 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
 
     def _send(self, effect: Send, default_timeout: httpx.Timeout | None) -> Outcome:
         """Send one request and read its body, all within ``effect.total`` seconds."""
+        import queue  # noqa: PLC0415 - loaded by _setup_gate
+
         gate = self._gate
-        if not gate.acquire(timeout=effect.total):
+        try:
+            gate.get(timeout=effect.total)
+        except queue.Empty:
             return httpx.PoolTimeout(f"no request slot came free within {effect.total:g} s")
         try:
             if effect.limiter is not None:  # the rate's grant, taken right before the request leaves
@@ -302,7 +312,7 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         except (*_TRANSPORT_ERRORS, MalformedResponseError) as exc:
             return exc
         finally:
-            gate.release()
+            gate.put(None)
 
     def create_character(
         self,
@@ -514,6 +524,36 @@ async def _read_files_in_thread(files: Any) -> Any:
     return read
 
 
+class _AnyioTimeLimit:
+    """``anyio.fail_after`` as an async context manager: the time limit outside asyncio (trio)."""
+
+    def __init__(self, seconds: float) -> None:
+        import anyio  # noqa: PLC0415 - only outside asyncio
+
+        self._scope = anyio.fail_after(seconds)
+
+    async def __aenter__(self) -> object:
+        return self._scope.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return self._scope.__exit__(exc_type, exc, tb)
+
+
+def _time_limit(seconds: float, gate: _AsyncGate) -> contextlib.AbstractAsyncContextManager[object]:
+    """Return a cancel scope raising ``TimeoutError`` after ``seconds``: asyncio's own on asyncio.
+
+    ``asyncio.timeout`` costs a third of ``anyio.fail_after`` (6 us against 15 us per request);
+    another async library (where the gate is a :class:`_TrioSafeGate`) gets anyio's.
+    """
+    if isinstance(gate, _TrioSafeGate):
+        return _AnyioTimeLimit(seconds)
+    import asyncio  # noqa: PLC0415 - see _AsyncGate
+
+    return asyncio.timeout(seconds)
+
+
 async def _anyio_sleep(seconds: float) -> None:
     import anyio  # noqa: PLC0415 - imported on first sleep, keeping the package import small
 
@@ -624,8 +664,6 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         otherwise it is a place in this client's own queue, behind requests each bounded by their own
         total (10,000 tasks in flight queue for longer than one request may take).
         """
-        import anyio  # noqa: PLC0415 - httpx's own dependency, loaded with the first request
-
         files = effect.files
         if files is not None:
             files = await _read_files_in_thread(files)
@@ -635,27 +673,26 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         slot = False
         try:
             async with queue:
-                if uncut:  # the rate's wait is not the request's: it stays out of its total
+                if uncut and effect.limiter is not None:  # the rate's wait stays out of the total
                     await self._take_grant(effect)
-                with anyio.fail_after(effect.total):
-                    async with slot_in_total:
-                        slot = True
-                        if not uncut:
-                            await self._take_grant(effect)
-                        http = self._http
-                        request = http.build_request(
-                            effect.method,
-                            effect.url,
-                            params=effect.params,
-                            json=effect.json,
-                            files=files,
-                            **_overrides(effect, default_timeout),
-                        )
-                        response = await http.send(request, stream=True)
-                        try:
-                            return await read_body_async(response, effect.max_body)
-                        finally:
-                            await response.aclose()
+                async with _time_limit(effect.total, gate), slot_in_total:
+                    slot = True
+                    if not uncut and effect.limiter is not None:
+                        await self._take_grant(effect)
+                    http = self._http
+                    request = http.build_request(
+                        effect.method,
+                        effect.url,
+                        params=effect.params,
+                        json=effect.json,
+                        files=files,
+                        **_overrides(effect, default_timeout),
+                    )
+                    response = await http.send(request, stream=True)
+                    try:
+                        return await read_body_async(response, effect.max_body)
+                    finally:
+                        await response.aclose()
         except TimeoutError:
             if not slot:
                 return httpx.PoolTimeout(f"no request slot came free within {effect.total:g} s")

@@ -278,8 +278,8 @@ class Route(Record):
     @property
     def total(self) -> float:
         """The time limit of one whole request: the longest part of its timeout."""
-        parts = (self.timeout.connect, self.timeout.read, self.timeout.write, self.timeout.pool)
-        return max(part for part in parts if part is not None)
+        timeout = self.timeout  # every part is a number (check_timeout refuses None)
+        return max(timeout.connect or 0.0, timeout.read or 0.0, timeout.write or 0.0, timeout.pool or 0.0)
 
 
 class _DeadlineCutError(Exception):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -78,6 +79,24 @@ MAX_CONCURRENT_REQUESTS: Final = 10_000
 #: A connect phase never gets more than this of a number-of-seconds timeout.
 CONNECT_TIMEOUT_S: Final = 10.0
 
+# One compiled search instead of a Python loop per character: these checks run on every call.
+#: C0 control characters and DEL.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: Whitespace as ``str.isspace`` counts it (``\s`` is the same set on str patterns), and controls.
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def _has_control(value: str) -> bool:
+    """Whether ``value`` holds a C0 control character or DEL (printable ASCII answers at once)."""
+    return not (value.isascii() and value.isprintable()) and _CONTROL.search(value) is not None
+
+
+def _has_space_or_control(value: str) -> bool:
+    """Whether ``value`` holds whitespace (any ``str.isspace`` character), a control character or DEL."""
+    if value.isascii() and value.isprintable():
+        return " " in value  # the only printable ASCII whitespace
+    return _SPACE_OR_CONTROL.search(value) is not None
+
 
 def _check_encodable(field: str, value: str) -> None:
     """Refuse a string that UTF-8 cannot carry (a lone surrogate)."""
@@ -93,7 +112,7 @@ def check_url(field: str, value: object) -> str:
         raise InvalidInputError(field, f"must be a string URL, got {type(value).__name__}")
     if len(value) > _MAX_URL_LENGTH:
         raise InvalidInputError(field, f"is longer than {_MAX_URL_LENGTH} characters")
-    if value != value.strip() or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+    if _has_space_or_control(value):
         raise InvalidInputError(field, "must not contain whitespace or control characters")
     _check_encodable(field, value)
     try:
@@ -127,7 +146,7 @@ def check_task_id(task_id: object, *, field: str = "task_id") -> str:
         raise InvalidInputError(field, "must be a non-empty string")
     if len(task_id) > _MAX_TASK_ID_LENGTH:
         raise InvalidInputError(field, f"is longer than {_MAX_TASK_ID_LENGTH} characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in task_id):
+    if _has_control(task_id):
         raise InvalidInputError(field, "must not contain control characters")
     _check_encodable(field, task_id)
     return task_id
@@ -201,7 +220,7 @@ def check_file_name(file_name: object) -> str:
         raise InvalidInputError("file_name", "must be a non-empty string")
     if len(file_name) > _MAX_FILE_NAME_LENGTH:
         raise InvalidInputError("file_name", f"is longer than {_MAX_FILE_NAME_LENGTH} characters")
-    if "/" in file_name or "\\" in file_name or any(ord(ch) < 32 or ord(ch) == 127 for ch in file_name):
+    if "/" in file_name or "\\" in file_name or _has_control(file_name):
         raise InvalidInputError("file_name", "must not contain slashes or control characters")
     _check_encodable("file_name", file_name)
     return file_name
@@ -214,7 +233,7 @@ def check_api_key(key: object, *, env_var: str) -> str:
             "api_key", f"no API key: pass api_key=... or set the {env_var} environment variable"
         )
     key = key.strip()
-    if not key.isascii() or not key.isprintable() or any(ch.isspace() for ch in key):
+    if not key.isascii() or not key.isprintable() or " " in key:  # printable ASCII: space is the only blank
         raise InvalidInputError("api_key", "must be printable ASCII without whitespace (value not shown)")
     return key
 
