@@ -254,3 +254,24 @@ def test_a_port_in_use_is_refused_with_the_mocks_exit_code() -> None:
             process.stop()
     assert code == EXIT_PORT_IN_USE
     assert f"port {port} on 127.0.0.1 is already in use" in process.stderr
+
+
+def test_the_workers_answer_without_nagles_delay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """uvicorn binds one socket for its worker processes with protocol 0, where asyncio sets no
+    TCP_NODELAY: listen serves with the protocol that sets it (which the fake's server test checks on
+    real connections), else each answer waited 40 ms for the sender's delayed ACK."""
+    import uvicorn
+
+    from sora2_characters._h11 import NoDelayH11Protocol
+
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(options))
+    store = f"sqlite:{tmp_path / 'seen.db'}"
+
+    assert (
+        run(["listen", "--workers", "2", "--port", "0", "--store", store, "--out", str(tmp_path / "o")]) == 0
+    )
+
+    (options,) = served
+    assert options["workers"] == 2
+    assert options["http"] is NoDelayH11Protocol

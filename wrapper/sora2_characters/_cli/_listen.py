@@ -166,6 +166,8 @@ def listen(  # noqa: PLR0917 - click passes options as arguments
         return exit_code_for(exc)
     try:
         import uvicorn  # noqa: PLC0415 - the 'server' extra
+
+        from .._h11 import NoDelayH11Protocol  # noqa: PLC0415 - needs uvicorn
     except ImportError as exc:
         output.error(exc, hint="listen needs uvicorn: pip install 'sora2-characters[server]'")
         return EXIT_UNEXPECTED
@@ -185,7 +187,14 @@ def listen(  # noqa: PLR0917 - click passes options as arguments
     )
     try:
         uvicorn.run(
-            _APP, factory=True, host=host, port=port, workers=workers, log_level="warning", lifespan="on"
+            _APP,
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            lifespan="on",
+            http=NoDelayH11Protocol,  # uvicorn's socket for several workers has protocol 0: no TCP_NODELAY
         )
     except SystemExit as exc:  # uvicorn exits when it cannot bind or a worker cannot start
         output.notice(f"error: the server stopped (port {port} taken, or the app failed to start): {exc}")

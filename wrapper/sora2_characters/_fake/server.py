@@ -3,7 +3,7 @@
 The server speaks HTTP/1.1 through :class:`DroppableH11Protocol`, uvicorn's h11 protocol with two
 additions: every request's ``scope["state"]`` carries its connection's transport, so the fake can
 close a connection without answering (a real drop, not a 500); and each connection sends without
-Nagle's delay (``TCP_NODELAY``), which asyncio sets only on sockets it creates itself.
+Nagle's delay (:class:`~sora2_characters._h11.NoDelayH11Protocol`).
 """
 
 from __future__ import annotations
@@ -17,23 +17,17 @@ import time
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from sora2_characters._fake.errors import PortInUseError, ServerStartError
 from sora2_characters._fake.responses import TRANSPORT_KEY
+from sora2_characters._h11 import NoDelayH11Protocol
 
 
-class DroppableH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, exposing the connection's transport to the app."""
+class DroppableH11Protocol(NoDelayH11Protocol):
+    """uvicorn's h11 protocol without Nagle's delay, exposing the connection's transport to the app."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        """Send without Nagle's delay; remember the transport in this connection's copy of the app state."""
-        # The listening socket is ours (``_bind``) with protocol 0, so asyncio's own TCP_NODELAY
-        # (it checks for IPPROTO_TCP) is skipped: the body, written after the headers, then waited
-        # for the client's delayed ACK, 40 ms on every answer of a kept-alive connection.
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in {socket.AF_INET, socket.AF_INET6}:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        """Start as :class:`NoDelayH11Protocol`; remember the transport in this connection's app state."""
         super().connection_made(transport)
         self.app_state = {**self.app_state, TRANSPORT_KEY: transport}
 
