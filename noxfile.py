@@ -20,6 +20,10 @@ nox.options.sessions = ["tests", "lint", "typecheck"]
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 OPENAPI_TOOLS = ROOT / "openapi" / "tools"
+#: pytest-xdist: four workers, each test file on one worker (its module fixtures, a fake or an Optic
+#: run, start once). Four on two cores, because much of the suite waits (for servers, subprocesses and
+#: the fake's clock) rather than computes. ``nox -s tests -- -n 0`` runs in one process.
+PYTEST_WORKERS = ("-n", "4", "--dist", "loadfile")
 
 
 def _install(session: nox.Session, *groups: str, extras: str = "cli,server,testing") -> None:
@@ -50,7 +54,11 @@ def tests(session: nox.Session) -> None:
     _install(session, "test")
     _npm_ci(session)
     _npm_ci(session, OPENAPI_TOOLS)
-    session.run("pytest", *session.posargs)
+    # Bytecode caches on, even where the environment turns them off: without them every xdist worker
+    # and every subprocess the suite starts (the CLI, the fakes, README consumers) recompiles the
+    # package, and pytest re-rewrites the asserts of every plugin's whole package (hypothesis,
+    # schemathesis...): collection alone took twice the CPU.
+    session.run("pytest", *PYTEST_WORKERS, *session.posargs, env={"PYTHONDONTWRITEBYTECODE": None})
 
 
 @nox.session

@@ -59,24 +59,29 @@ JUNK = b"JUNK" + struct.pack("<I", 0)
 EMPTY_LIST = b"LIST" + struct.pack("<I", 4) + b"hdrl"
 
 
+#: Hostile inputs of at most 10 MB: each name with the function that builds the file.
+CRAFTED_BUILDERS: dict[str, Callable[[], bytes]] = {
+    "mp4: 100,000 empty boxes": lambda: FTYP + box(b"free") * 100_000,
+    "mp4: 1,250,000 empty boxes (10 MB)": lambda: FTYP + box(b"free") * 1_250_000,
+    "mp4: 100,000 empty boxes in moov": lambda: FTYP + box(b"moov", box(b"free") * 100_000),
+    "mp4: 100,000 trak in moov": lambda: FTYP + box(b"moov", box(b"trak") * 100_000),
+    "mp4: moov nested 100,000 deep": lambda: FTYP + nested(b"moov", 100_000),
+    "mp4: huge declared sizes": lambda: (
+        FTYP + struct.pack(">I4sQ", 1, b"moov", 2**63) + struct.pack(">I4sQ", 1, b"trak", 2**64 - 1) * 1000
+    ),
+    "mp4: a trun declaring 2**32-1 samples": lambda: (
+        FTYP + box(b"moof", box(b"traf", box(b"trun", struct.pack(">II", 0x100, 2**32 - 1) + b"\x00" * 4096)))
+    ),
+    "webm: 100,000 empty elements": lambda: WEBM_HEAD + ebml(SEGMENT, VOID * 100_000),
+    "webm: 1,000,000 empty elements": lambda: WEBM_HEAD + ebml(SEGMENT, VOID * 1_000_000),
+    "avi: 100,000 empty chunks": lambda: riff_avi(JUNK * 100_000),
+    "avi: 100,000 empty lists": lambda: riff_avi(EMPTY_LIST * 100_000),
+}
+
+
 def crafted_files() -> dict[str, bytes]:
     """Hostile inputs of at most 10 MB, by name."""
-    return {
-        "mp4: 100,000 empty boxes": FTYP + box(b"free") * 100_000,
-        "mp4: 1,250,000 empty boxes (10 MB)": FTYP + box(b"free") * 1_250_000,
-        "mp4: 100,000 empty boxes in moov": FTYP + box(b"moov", box(b"free") * 100_000),
-        "mp4: 100,000 trak in moov": FTYP + box(b"moov", box(b"trak") * 100_000),
-        "mp4: moov nested 100,000 deep": FTYP + nested(b"moov", 100_000),
-        "mp4: huge declared sizes": FTYP
-        + struct.pack(">I4sQ", 1, b"moov", 2**63)
-        + struct.pack(">I4sQ", 1, b"trak", 2**64 - 1) * 1000,
-        "mp4: a trun declaring 2**32-1 samples": FTYP
-        + box(b"moof", box(b"traf", box(b"trun", struct.pack(">II", 0x100, 2**32 - 1) + b"\x00" * 4096))),
-        "webm: 100,000 empty elements": WEBM_HEAD + ebml(SEGMENT, VOID * 100_000),
-        "webm: 1,000,000 empty elements": WEBM_HEAD + ebml(SEGMENT, VOID * 1_000_000),
-        "avi: 100,000 empty chunks": riff_avi(JUNK * 100_000),
-        "avi: 100,000 empty lists": riff_avi(EMPTY_LIST * 100_000),
-    }
+    return {name: build() for name, build in CRAFTED_BUILDERS.items()}
 
 
 def _cpu() -> float:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, settings
 
-from contract_tests.support import LeakWatch, close_clients_made_since, made_client_count
+from contract_tests.support import LeakWatch, close_clients_made_since, loopback_http, made_client_count
 from sora2_characters import pytest_plugin
 from sora2_characters.pytest_plugin import (
     async_sora2_client,
@@ -64,7 +64,7 @@ def _close_made_clients() -> Iterator[None]:
 @pytest.fixture
 def http(fake_apikley: FakeApikley) -> Iterator[httpx.Client]:
     """A bare httpx client on the fake's jobs API, with its key: the fake seen from the wire."""
-    with httpx.Client(
+    with loopback_http(
         base_url=fake_apikley.base_url,
         headers={"Authorization": f"Bearer {fake_apikley.api_key}"},
         timeout=10,

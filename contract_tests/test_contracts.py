@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pact import Pact, generate, match
 
-from contract_tests.support import ROOT
+from contract_tests.support import ROOT, loopback_http
 from sora2_characters import (
     AuthenticationError,
     InsufficientCreditsError,
@@ -319,7 +319,8 @@ def states() -> Any:
 def _change(
     server: StateChangeServer, state: str, params: dict[str, Any] | None = None, action: str = "setup"
 ) -> httpx.Response:
-    return httpx.post(server.url, json={"state": state, "params": params or {}, "action": action}, timeout=10)
+    with loopback_http(timeout=10) as http:
+        return http.post(server.url, json={"state": state, "params": params or {}, "action": action})
 
 
 def _call(fake: FakeApikley, operation: str) -> Any:
@@ -455,7 +456,8 @@ _STATE_BODY = st.fixed_dictionaries(
 @given(body=_STATE_BODY)
 def test_any_state_change_is_answered_200_or_4xx_never_5xx(states: Any, body: dict[str, Any]) -> None:
     fake, server = states
-    answer = httpx.post(server.url, content=json.dumps(body).encode(), timeout=10)
+    with loopback_http(timeout=10) as http:
+        answer = http.post(server.url, content=json.dumps(body).encode())
     assert answer.status_code in {200, 400}, answer.text
     assert isinstance(answer.json(), dict)
     _change(server, "", action="teardown")

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from contract_tests.support import loopback_http
 from sora2_characters import (
     APIError,
     AsyncClient,
@@ -57,10 +58,17 @@ async def _no_async_sleep(_: float) -> None:
 def _client(prism: PrismServer, headers: dict[str, str] | None = None, **options: Any) -> Iterator[Client]:
     """A client on Prism through a caller-owned httpx client (which the wrapper never closes)."""
     with (
-        httpx.Client(headers=headers or {}, timeout=10.0) as http,
+        loopback_http(headers=headers or {}, timeout=10.0) as http,
         Client(KEY, base_url=prism.base_url, upload_base_url=prism.base_url, http_client=http,
                sleep=_no_sleep, **options) as client,
     ):  # fmt: skip
+        yield client
+
+
+@pytest.fixture(scope="module")
+def wire() -> Iterator[httpx.Client]:
+    """One bare httpx client for the raw requests to Prism."""
+    with loopback_http(timeout=10.0) as client:
         yield client
 
 
@@ -230,13 +238,18 @@ def _body(urls: list[str], prompt: str | None, safety: str | None, callback: str
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(urls=url_lists, prompt=optional_texts, safety=optional_texts, callback=callback_urls)
 def test_local_validation_agrees_with_prism(
-    prism_mock: PrismServer, urls: list[str], prompt: str | None, safety: str | None, callback: str | None
+    prism_mock: PrismServer,
+    wire: httpx.Client,
+    *,
+    urls: list[str],
+    prompt: str | None,
+    safety: str | None,
+    callback: str | None,
 ) -> None:
-    raw = httpx.post(
+    raw = wire.post(
         f"{prism_mock.base_url}/api/v1/jobs/createTask",
         content=json.dumps(_body(urls, prompt, safety, callback)),
         headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
-        timeout=10.0,
     )
     assert raw.status_code in (200, 422), raw.text
     prism_accepts = raw.status_code == 200

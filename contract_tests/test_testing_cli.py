@@ -58,13 +58,23 @@ def test_options_map_onto_the_constructor() -> None:
         build_parser().parse_args(["--error-style", "loud"])
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_the_module_runs_until_interrupted(sig: signal.Signals) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("sig", "parent_ignores_sigint"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
+    ids=["ctrl-c", "sigterm", "ctrl-c-where-the-parent-ignores-it"],
+)
+def test_the_module_runs_until_interrupted(sig: signal.Signals, parent_ignores_sigint: bool) -> None:
+    """Ctrl-C stops it even when started with SIGINT ignored (a shell's background job does that)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "sora2_characters.testing", "--port", "0", "--time-scale", "0.001"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ignore_sigint if parent_ignores_sigint else None,  # noqa: PLW1509 - only a signal disposition
     )
     try:
         assert process.stdout is not None
@@ -105,12 +115,12 @@ def test_mock_builds_and_serves_through_the_testing_functions(monkeypatch: pytes
     )
 
 
-def test_serve_restores_the_sigterm_handler() -> None:
-    before = signal.getsignal(signal.SIGTERM)
+def test_serve_restores_the_sigterm_and_sigint_handlers() -> None:
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     stop = threading.Event()
     stop.set()
     serve(FakeApikley(), out=io.StringIO(), stop=stop)
-    assert signal.getsignal(signal.SIGTERM) is before
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)) == before
 
 
 def test_mock_on_a_busy_port_says_so_and_suggests_port_0(capsys: pytest.CaptureFixture[str]) -> None:

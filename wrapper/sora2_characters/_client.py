@@ -11,6 +11,7 @@ import contextlib
 import inspect
 import os
 import random
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from types import TracebackType
@@ -24,6 +25,7 @@ from ._exceptions import InvalidInputError, MalformedResponseError
 from ._logging import setup_from_env
 from ._models import CreatedTask, TaskInfo, UploadedFile
 from ._polling import DEFAULT_MAX_WAIT_S
+from ._tls import LazyTrustContext
 from ._transport import deadline_scope, install_deadline_backend, loopback_mounts, read_body, read_body_async
 from ._validation import check_http_client
 
@@ -151,11 +153,13 @@ class _BaseClient(Generic[HttpT, SleepT]):
             raise InvalidInputError("http_client", "is closed; pass an open httpx client")
 
     def _mounts(
-        self, transport: type[httpx.HTTPTransport] | type[httpx.AsyncHTTPTransport]
+        self, transport: type[httpx.HTTPTransport] | type[httpx.AsyncHTTPTransport], tls: ssl.SSLContext
     ) -> dict[str, Any]:
-        """Our own pool's direct (proxy-free) transports for loopback base URLs."""
+        """Our own pool's direct (proxy-free) transports for loopback base URLs, sharing ``tls``."""
         config = self._core.config
-        return loopback_mounts((config.base_url, config.upload_base_url), transport, limits=self._limits())
+        return loopback_mounts(
+            (config.base_url, config.upload_base_url), transport, limits=self._limits(), verify=tls
+        )
 
     def _new_http(self) -> HttpT:
         raise NotImplementedError
@@ -239,11 +243,13 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         self._gate = slots
 
     def _new_http(self) -> httpx.Client:
+        tls = LazyTrustContext()  # one for the pool and its mounts, loading its CAs at the first handshake
         client = httpx.Client(
             headers=self._core.headers,
             timeout=self._core.config.timeout,
             limits=self._limits(),
-            mounts=self._mounts(httpx.HTTPTransport),
+            verify=tls,
+            mounts=self._mounts(httpx.HTTPTransport, tls),
         )
         install_deadline_backend(client)
         return client
@@ -578,11 +584,13 @@ class AsyncClient(_BaseClient[httpx.AsyncClient, Callable[[float], Awaitable[Non
         self._gate: _AsyncGate | None = None
 
     def _new_http(self) -> httpx.AsyncClient:
+        tls = LazyTrustContext()  # one for the pool and its mounts, loading its CAs at the first handshake
         return httpx.AsyncClient(
             headers=self._core.headers,
             timeout=self._core.config.timeout,
             limits=self._limits(),
-            mounts=self._mounts(httpx.AsyncHTTPTransport),
+            verify=tls,
+            mounts=self._mounts(httpx.AsyncHTTPTransport, tls),
         )
 
     def _default_sleep(self) -> Callable[[float], Awaitable[None]]:

@@ -120,7 +120,8 @@ def loopback_mounts(
         url = httpx.URL(base)
         if is_loopback_host(url.host):
             host = f"[{url.host}]" if ":" in url.host else url.host
-            mounts.setdefault(f"all://{host}", make(**options))
+            if f"all://{host}" not in mounts:  # one transport per host: each is a pool
+                mounts[f"all://{host}"] = make(**options)
     return mounts
 
 

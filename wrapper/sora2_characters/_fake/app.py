@@ -48,6 +48,7 @@ from sora2_characters._fake.uploads import (
     url_file_name,
 )
 from sora2_characters._fake.videos import MAX_VIDEO_BYTES, VIDEO_FAIL_CODE, video_problem
+from sora2_characters._tls import LazyTrustContext
 from sora2_characters._validation import is_loopback_host
 
 #: The largest request body the jobs API reads (its bodies are a few kilobytes).
@@ -96,7 +97,7 @@ class Context:
 async def fetch_loopback(url: str, timeout: float) -> bytes:
     """GET a loopback URL (bounded in time and to 10 MB + 1 byte); raise ``httpx.HTTPError``."""
     async with (
-        httpx.AsyncClient(timeout=timeout, trust_env=False) as client,
+        httpx.AsyncClient(timeout=timeout, trust_env=False, verify=LazyTrustContext()) as client,
         client.stream("GET", url) as response,
     ):
         response.raise_for_status()

@@ -26,14 +26,15 @@ def serve(
     """Run ``fake`` until ``stop`` is set, SIGTERM or Ctrl-C, printing its base URLs and key first.
 
     ``announce(fake)`` replaces the default banner once the fake listens; ``out`` gets the banner
-    and the final ``Stopping.``. From the main thread, SIGTERM stops it like Ctrl-C (the previous
-    handler is restored on return). Raises what starting raises
+    and the final ``Stopping.``. From the main thread, SIGTERM stops it like Ctrl-C, and Ctrl-C works
+    even when the parent ignored SIGINT (the previous handlers are restored on return). Raises what
+    starting raises
     (:class:`~sora2_characters.testing.PortInUseError` for a taken port) and ``RuntimeError`` when
     the server stops on its own.
     """
     out = out or sys.stdout
     stop = stop or threading.Event()
-    with fake, _stop_on_sigterm(stop):
+    with fake, _stop_on_signals(stop):
         # The banner is inside the try: Ctrl-C right after it (a reader acts on it at once) stops cleanly.
         try:
             if announce is not None:
@@ -52,7 +53,12 @@ def serve(
 
 
 @contextlib.contextmanager
-def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """From the main thread, SIGTERM sets ``stop`` and Ctrl-C raises ``KeyboardInterrupt``.
+
+    Ctrl-C too because a parent that ignored SIGINT (a shell's background job, a test runner's
+    worker) leaves it ignored in Python. The previous handlers come back on exit.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -60,8 +66,10 @@ def _stop_on_sigterm(stop: threading.Event) -> Iterator[None]:
     def on_term(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous_term = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGTERM, previous_term)
