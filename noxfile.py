@@ -21,9 +21,10 @@ ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 OPENAPI_TOOLS = ROOT / "openapi" / "tools"
 #: pytest-xdist: four workers, each test file on one worker (its module fixtures, a fake or an Optic
-#: run, start once). Four on two cores, because much of the suite waits (for servers, subprocesses and
-#: the fake's clock) rather than computes. ``nox -s tests -- -n 0`` runs in one process.
-PYTEST_WORKERS = ("-n", "4", "--dist", "loadfile")
+#: run, start once), handed out in collection order, which conftest.py starts with the slowest files.
+#: Four on two cores, because much of the suite waits (for servers, subprocesses and the fake's
+#: clock) rather than computes. ``nox -s tests -- -n 0`` runs in one process.
+PYTEST_WORKERS = ("-n", "4", "--dist", "loadfile", "--no-loadscope-reorder")
 
 
 def _install(session: nox.Session, *groups: str, extras: str = "cli,server,testing") -> None:

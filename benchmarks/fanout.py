@@ -8,7 +8,8 @@ rotating order, ``runs`` times each:
 - ``sdk``: the default AsyncClient;
 - ``peer``: a hand-tuned bare-httpx loop doing the same create and poll schedule (one
   ``httpx.AsyncClient`` whose pool, like its ``asyncio.Semaphore``, allows ``PEER_GATE`` requests:
-  the best of 10 and 20 at 1,000 tasks on this machine, and the default client's own size);
+  4, the default client's own size; at 1,000 tasks the peer's walls with 2, 3, 4 and 5 were within
+  the noise of each other, its CPU per request lowest with 2-3 (``--who peer --pool 2 3 4 5``);
 - ``aiohttp`` (when ``httpx-aiohttp`` is installed): the AsyncClient on ``HttpxAiohttpClient()``.
 
 The ideal wall is the task's duration plus the first poll interval's longest draw (the client
@@ -27,6 +28,7 @@ import asyncio
 import bisect
 import gc
 import json
+import os
 import random
 import statistics
 import time
@@ -46,7 +48,7 @@ VIDEO_URL = "https://files.example.com/sora2-characters/x/character.mp4"
 CREATE_PATH = "/api/v1/jobs/createTask"
 QUERY_PATH = "/api/v1/jobs/recordInfo"
 #: The bare-httpx peer's pool size and semaphore (chosen by measurement: see the module docstring).
-PEER_GATE = 10
+PEER_GATE = 4
 SAMPLE_EVERY_S = 0.25
 #: The longest first poll interval of the default schedule (its draw at 1.0).
 FIRST_POLL_MAX_S = poll_delay(0.0, 1.0)
@@ -222,6 +224,7 @@ def _one(fake: FakeProcess, who: str, tasks: int, max_wait: float, pool: int | N
     outcome["wall_ratio_to_ideal"] = outcome["wall_s"] / ideal
     outcome["cpu_per_request_ms"] = 1e3 * outcome["cpu_s"] / max(figures["requests"], 1)
     outcome["ok"] = not outcome["errors"] and figures["tasks_created"] == tasks
+    outcome["load_average_1m"] = os.getloadavg()[0]  # the machine is shared: how busy it was
     return outcome
 
 
@@ -341,35 +344,48 @@ def rate_limited(tasks: int, rate: float, task_duration: float, max_wait: float)
         tasks=tasks,
         rate_limit_per_s=rate,
         max_creates_processed_in_1s_window=max_in_window(created),
+        load_average_1m=os.getloadavg()[0],
         met=not outcome["errors"] and outcome["max_creates_sent_in_1s_window"] <= rate,
     )
     return outcome
 
 
-def sweep_pool(sizes: list[int], tasks: int, rounds: int) -> dict[str, list[Outcome]]:
-    """The default client with ``max_concurrent_requests`` (= its pool) of each size, rotating."""
-    found: dict[str, list[Outcome]] = {str(size): [] for size in sizes}
+def sweep_pool(
+    sizes: list[int], tasks: int, rounds: int, who: tuple[str, ...] = ("sdk",)
+) -> dict[str, list[Outcome]]:
+    """Run the default client and/or the peer with each pool size, in rotating order.
+
+    ``sdk``: the default client with ``max_concurrent_requests`` (= its pool) of that size; ``peer``:
+    the bare-httpx loop with that pool and semaphore. Returns ``{"sdk 4": [outcome per round], ...}``.
+    """
+    combos = [(contender, size) for contender in who for size in sizes]
+    found: dict[str, list[Outcome]] = {f"{contender} {size}": [] for contender, size in combos}
     with FakeProcess() as fake:
         fake.command("configure", time_scale=1.0, task_duration=2.0)
         for round_no in range(rounds):
-            shift = round_no % len(sizes)
-            for size in sizes[shift:] + sizes[:shift]:
-                found[str(size)].append(_one(fake, "sdk", tasks, 300.0, pool=size))
+            shift = round_no % len(combos)
+            for contender, size in combos[shift:] + combos[:shift]:
+                found[f"{contender} {size}"].append(_one(fake, contender, tasks, 300.0, pool=size))
     return found
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m benchmarks.fanout --pool 5 10 20 100 [--tasks 1000] [--rounds 2]``: the pool sweep."""
+    """``python -m benchmarks.fanout --pool 2 4 10 [--who sdk peer] [--tasks N] [--rounds R]``: the sweep."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fanout", description=main.__doc__)
     parser.add_argument("--pool", type=int, nargs="+", required=True)
+    parser.add_argument("--who", nargs="+", choices=("sdk", "peer"), default=["sdk"])
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args(argv)
-    for size, outcomes in sweep_pool(args.pool, args.tasks, args.rounds).items():
+    for name, outcomes in sweep_pool(args.pool, args.tasks, args.rounds, tuple(args.who)).items():
         walls = ", ".join(f"{o['wall_s']:.1f}" for o in outcomes)
         cpu = ", ".join(f"{o['cpu_per_request_ms']:.2f}" for o in outcomes)
+        load = ", ".join(f"{o['load_average_1m']:.1f}" for o in outcomes)
         errors = [o["errors"] for o in outcomes if o["errors"]]
-        print(f"pool {size:>5}: wall s {walls}; client CPU per request ms {cpu}; errors {errors or 'none'}")
+        print(
+            f"{name:>9}: wall s {walls}; client CPU per request ms {cpu}; "
+            f"load average {load}; errors {errors or 'none'}"
+        )
 
 
 if __name__ == "__main__":

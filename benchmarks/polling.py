@@ -11,6 +11,7 @@ from the fake's request log, per task.
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from typing import Any
@@ -69,6 +70,7 @@ def run(*, durations: tuple[float, ...], tasks_per_duration: int, scale: float) 
             "status_requests": {"median": statistics.median(polls), "max": max(polls), "min": min(polls)},
             "allowed_delay_s": allowed,
             "met": max(delays) <= allowed,
+            "load_average_1m": os.getloadavg()[0],
         }
     results["met"] = all(d["met"] for d in results["durations"].values())
     return results

@@ -42,6 +42,34 @@ settings.register_profile(
 settings.load_profile(os.environ.get("SORA2_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 
+#: The files that take longest on one worker, slowest first (seconds alone, two cores, December 2026).
+#: nox -s tests runs xdist with --no-loadscope-reorder, which hands files out in collection order:
+#: started last, the README's consumer venv (a pip install of about a minute) ended the run alone.
+SLOWEST_FILES = (
+    "test_readme_examples.py",  # 60+: two venvs and pip installs
+    "test_spec_diff.py",  # Optic, three module fixtures
+    "test_hostile_conditions.py",
+    "test_fault_matrix.py",
+    "test_cli.py",
+    "test_contracts.py",  # Pact's verifier
+    "test_pact_consumer.py",
+    "test_packaging.py",  # builds the wheel and the sdist
+    "test_update_spec.py",
+    "test_cli_listen.py",
+    "test_fake_faults.py",
+    "test_fake_app.py",
+    "test_validation_agreement.py",  # Prism
+    "test_prism_contract.py",
+    "test_pytest_plugin.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run :data:`SLOWEST_FILES` first, in that order; the rest keep theirs (the sort is stable)."""
+    rank = {name: position for position, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the plugin's ``fake_apikley`` marker, as the plugin would."""
     pytest_plugin.pytest_configure(config)

@@ -4,13 +4,24 @@ auth, error styles, validation, the task lifecycle, source videos, recording."""
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import json
+import socket
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import best_match
 
 from contract_tests.support import CREATE, DATA, RECORD, VIDEO_MP4, FakeTime, auth, create, record, upload
+from sora2_characters._fake import schema
+from sora2_characters._fake.server import ThreadedServer
+from sora2_characters._fake.state import FakeSettings, FakeState, PlannedFailure
 from sora2_characters.testing import FakeApikley
 
 # ---- auth and error styles ------------------------------------------------------------------------
@@ -401,3 +412,234 @@ def test_every_request_is_recorded_with_the_key_redacted(
     assert fake_apikley.requests_for("createTask") == [second]
     fake_apikley.reset()
     assert fake_apikley.requests == []
+
+
+# ---- serving ----------------------------------------------------------------------------------------------
+
+
+def test_the_servers_connections_send_without_nagles_delay() -> None:
+    # Without TCP_NODELAY, an answer's body (written after its headers) waits for the client's
+    # delayed ACK: 40 ms on every answer of a kept-alive connection.
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    server = ThreadedServer(app, host="127.0.0.1", port=0)
+    port = server.start()
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+            assert client.get("/").content == b"ok"
+            connections = list(server._server.server_state.connections)
+            assert connections
+            for protocol in connections:
+                sock = protocol.transport.get_extra_info("socket")
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        server.stop()
+
+
+# ---- the balance ------------------------------------------------------------------------------------------
+
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("create"), st.floats(0, 5), st.booleans()),  # a task of that length; fails?
+        st.tuples(st.just("wait"), st.floats(0, 3)),
+        st.tuples(st.just("finish"), st.integers(0, 20), st.sampled_from(["success", "fail", "generating"])),
+        st.tuples(st.just("fail"), st.integers(0, 20)),
+        st.tuples(st.just("remove"), st.integers(0, 20)),
+        st.tuples(st.just("look")),
+    ),
+    max_size=40,
+)
+
+
+@given(steps=_STEPS)
+def test_each_look_at_the_balance_refunds_the_tasks_failed_by_then(steps: list[tuple[Any, ...]]) -> None:
+    """Whatever the order of creates, clock moves, finishes, failures and removals, each look at the
+    balance (a create is one) refunds, once, every known task that has ended in ``fail`` by then."""
+    now = [1000.0]
+    settings = FakeSettings(
+        api_keys=("k",),
+        accept_any_key=False,
+        error_style="live",
+        time_scale=1.0,
+        task_durations={"waiting": 0.0, "queuing": 0.0, "generating": 1.0},
+        credits_per_task=2.5,
+        webhook_secret=None,
+        validate_media=False,
+        remote_videos="accept",
+        callback_timeout=1.0,
+        fetch_timeout=1.0,
+    )
+    state = FakeState(settings, credits=1000.0, clock=lambda: now[0])
+    expected = 1000.0
+    settled: set[str] = set()
+
+    def look() -> None:  # the reference: every known, unsettled task, one by one
+        nonlocal expected
+        for task in state.tasks():
+            ended = task.state(now[0])
+            if task.task_id not in settled and ended in ("success", "fail"):
+                settled.add(task.task_id)
+                expected += 2.5 if ended == "fail" else 0.0
+
+    def pick(index: int) -> str | None:
+        known = [task.task_id for task in state.tasks()]
+        return known[index % len(known)] if known else None
+
+    for step in steps:
+        kind = step[0]
+        if kind == "create":
+            look()
+            settings.task_durations = {"waiting": 0.0, "queuing": 0.0, "generating": step[1]}
+            failure = PlannedFailure("500", "boom") if step[2] else None
+            assert state.create_task({"model": "sora-2-characters"}, failure) is not None
+            expected -= 2.5
+        elif kind == "wait":
+            now[0] += step[1]
+        elif kind == "look":
+            look()
+            assert state.credits == pytest.approx(expected)
+        elif (task_id := pick(step[1])) is not None:
+            if kind == "finish":
+                state.finish_task(task_id, step[2], character_id=None, fail_code="500", fail_msg="x")
+            elif kind == "fail":
+                state.fail_task(task_id, PlannedFailure("500", "late"))
+            else:
+                state.remove_task(task_id)
+    look()
+    assert state.credits == pytest.approx(expected)
+
+
+# ---- request validation ------------------------------------------------------------------------------------
+
+PRO = "sora-2-characters-pro"
+_URLISH = st.one_of(
+    st.sampled_from(["https://files.example.com/a.mp4", "http://x/a", "ftp://h/a", "not a url", ""]),
+    st.text(max_size=30),
+)
+_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), _URLISH)
+_INPUT = st.one_of(
+    st.fixed_dictionaries(
+        {"character_file_url": st.one_of(st.lists(_URLISH, max_size=2), _LEAF)},
+        optional={
+            "character_prompt": st.one_of(st.text(max_size=20), st.just("a" * 5001), _LEAF),
+            "origin_task_id": st.one_of(st.text(max_size=5), _LEAF),
+            "timestamps": st.sampled_from(["1,3", "1.5,4", "x"]),
+        },
+    ),
+    st.dictionaries(st.text(max_size=5), _LEAF, max_size=3),
+    _LEAF,
+)
+_BODIES = st.one_of(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "model": st.one_of(
+                st.sampled_from(["sora-2-characters", "sora-2-characters-pro", "other"]), _LEAF
+            ),
+            "input": _INPUT,
+            "callBackUrl": _URLISH,
+        },
+    ),
+    _LEAF,
+    st.lists(_LEAF, max_size=2),
+)
+
+
+@given(body=_BODIES)
+def test_the_create_check_answers_as_the_whole_schema_does(body: Any) -> None:
+    """The shortcut (only the member the body's model names) never changes a verdict or a message."""
+    create_schema = schema.request_schema("createTask")
+    full = best_match(Draft7Validator(create_schema, format_checker=schema._FORMATS).iter_errors(body))
+    expected = None if full is None else schema._problem(schema._within_one_of(full), "")
+    assert schema.validate(body, create_schema) == expected
+
+
+@given(value=st.text())
+def test_a_uri_holds_no_whitespace_nor_control_character(value: str) -> None:
+    url = f"https://example.com/{value}"
+    refused = any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in url)
+    assert schema.is_uri(url) is not refused
+
+
+_VALID: dict[str, list[Any]] = {
+    "createTask": [
+        {
+            "model": "sora-2-characters",
+            "input": {
+                "character_file_url": ["https://files.example.com/a.mp4"],
+                "character_prompt": "a robot",
+                "safety_instruction": "none",
+            },
+            "callBackUrl": "https://hooks.example.com/done",
+        },
+        {
+            "model": PRO,
+            "input": {
+                "origin_task_id": "t1",
+                "timestamps": "1,3.5",
+                "character_prompt": "p",
+                "character_user_name": "n",
+            },
+        },
+    ],
+    "downloadUrl": [{"url": "https://files.example.com/a.mp4"}],
+    "fileBase64Upload": [{"base64Data": "AAAA", "uploadPath": "a/b", "fileName": "f.mp4"}],
+    "fileUrlUpload": [{"fileUrl": "https://videos.example.com/a.mp4", "uploadPath": "a", "fileName": "f"}],
+    "fileStreamUpload": [{"file": "<binary>", "uploadPath": "a", "fileName": "f"}],
+}
+_ODD_VALUES: list[Any] = [None, True, 0, 1.0, 1.5, "", "x", "not a uri", "/a", "a/", "1,", "1,2", "a" * 41]
+_ODD_VALUES += ["a" * 5001, "\ud800", [], ["x"], ["https://a.example.com/b", "https://a.example.com/c"], {}]
+_ODD_VALUES += ["sora-2-characters", PRO]
+_ODD = st.sampled_from(_ODD_VALUES).map(copy.deepcopy)  # a fresh copy: the edits below mutate it
+
+
+def _spots(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _spots(child, (*path, key))
+
+
+def _near_valid(data: st.DataObject, operation: str) -> Any:
+    """A valid body of ``operation`` with up to three spots replaced, removed or added to."""
+    doc = copy.deepcopy(data.draw(st.sampled_from(_VALID[operation])))
+    for _ in range(data.draw(st.integers(0, 3))):
+        path = data.draw(st.sampled_from(list(_spots(doc))))
+        action = data.draw(st.sampled_from(["replace", "remove", "add"]))
+        if not path:
+            doc = data.draw(_ODD) if action == "replace" else doc
+            continue
+        parent = functools.reduce(lambda node, key: node[key], path[:-1], doc)
+        if action == "replace":
+            parent[path[-1]] = data.draw(_ODD)
+        elif action == "remove":
+            del parent[path[-1]]
+        elif isinstance(parent[path[-1]], dict):
+            parent[path[-1]][data.draw(st.sampled_from(["model", "url", "uploadPath", "extra"]))] = data.draw(
+                _ODD
+            )
+    return doc
+
+
+@pytest.mark.parametrize("operation", sorted(_VALID))
+@given(data=st.data())
+def test_each_request_check_answers_as_its_whole_schema_does(operation: str, data: st.DataObject) -> None:
+    """The quick checks (valid bodies only; the rest take jsonschema's look) never change a verdict
+    or a message, on bodies one to three edits away from valid ones."""
+    request_schema = schema.request_schema(operation)
+    body = _near_valid(data, operation)
+    full = best_match(Draft7Validator(request_schema, format_checker=schema._FORMATS).iter_errors(body))
+    expected = None if full is None else schema._problem(schema._within_one_of(full), "")
+    assert schema.validate(body, request_schema) == expected
+
+
+@given(value=st.one_of(_ODD, st.text(max_size=40)))
+def test_the_task_id_check_answers_as_its_whole_schema_does(value: Any) -> None:
+    _, param_schema = schema.query_schema("recordInfo")["taskId"]
+    full = best_match(Draft7Validator(param_schema, format_checker=schema._FORMATS).iter_errors(value))
+    expected = None if full is None else schema._problem(full, "taskId")
+    assert schema.validate(value, param_schema, "taskId") == expected

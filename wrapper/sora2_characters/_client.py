@@ -216,7 +216,7 @@ class Client(_BaseClient[httpx.Client, Callable[[float], None]]):
         poll_interval: a fixed poll interval for ``wait``; default: the documented schedule.
         max_tasks_per_second: a client-side limit on createTask attempts, shared by all callers of
             this client; ``None`` for none.
-        max_concurrent_requests: requests in flight at once through this client (default 10; our
+        max_concurrent_requests: requests in flight at once through this client (default 4; our
             own pool is sized to match and keeps every connection alive); more calls wait their turn,
             and the wait counts against the request's total time limit.
         http_client: an ``httpx.Client`` to send every request through (uploads included); it is

@@ -47,12 +47,13 @@ DEFAULT_TIMEOUT: Final = 30.0
 DEFAULT_UPLOAD_TIMEOUT: Final = 120.0
 
 #: Requests in flight at once per client, and the size of its own pool (all kept alive). More calls
-#: queue in the client: httpcore's pool scans its queue and every connection on each request and
-#: response, so each request costs more the bigger the pool (client CPU per request at 1,000 tasks
-#: in flight: about 1.7 ms with 5, 2.5 ms with 10, 3.7 ms with 20, 4.5 ms with 100; see
-#: benchmarks/README.md). Ten in flight is above the service's documented limits (about 10 status
-#: queries a second and 2 new tasks a second per key) even at one second per answer.
-DEFAULT_MAX_CONCURRENT_REQUESTS: Final = 10
+#: queue in the client: httpcore's pool looks at every connection (an idle one with a socket probe)
+#: on each request and response, so each request costs more the bigger the pool (client CPU per
+#: request at 1,000 tasks in flight on loopback: about 1.25 ms with 3, 1.4 ms with 4, 1.6 ms with 6,
+#: 1.95 ms with 10, against 1.05 ms for a lone call; see benchmarks/README.md). Four in flight
+#: reach the service's documented limits (about 10 status queries and 2 new tasks a second per
+#: key) while its answers take up to a third of a second; raise it for a slower link.
+DEFAULT_MAX_CONCURRENT_REQUESTS: Final = 4
 
 ENV_API_KEY: Final = "APIKLEY_API_KEY"
 ENV_BASE_URL: Final = "APIKLEY_BASE_URL"

@@ -109,6 +109,17 @@ async def fetch_loopback(url: str, timeout: float) -> bytes:
         return bytes(content)
 
 
+def _header_dict(request: Request) -> dict[str, str]:
+    """Return ``dict(request.headers)`` (lower-case names, the first of repeated ones) in one pass.
+
+    Starlette's mapping looks each name up anew: quadratic in the number of headers.
+    """
+    headers: dict[str, str] = {}
+    for name, value in request.scope["headers"]:
+        headers.setdefault(name.decode("latin-1"), value.decode("latin-1"))
+    return headers
+
+
 def _redacted(headers: dict[str, str]) -> dict[str, str]:
     if "authorization" in headers:
         scheme = headers["authorization"].split(" ", 1)[0]
@@ -202,7 +213,7 @@ def _record(
             method=request.method,
             path=request.url.path,
             query=dict(request.query_params),
-            headers=_redacted(dict(request.headers)),
+            headers=_redacted(_header_dict(request)),
             body=body,
             operation=operation,
             fault=None if fault is None else fault.describe(),

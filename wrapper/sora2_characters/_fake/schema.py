@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,9 @@ __all__ = ["Problem", "is_loopback_url", "is_uri", "query_schema", "request_sche
 
 _FORMATS = FormatChecker(formats=())
 _MAX_SHOWN = 80
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+#: What no URI holds: whitespace (as ``str.isspace`` sees it) and control characters.
+_NOT_IN_URI = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,9 @@ def is_uri(value: str) -> bool:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return False
-    if not parts.scheme or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", parts.scheme):
+    if not parts.scheme or not _SCHEME.fullmatch(parts.scheme):
         return False
-    if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in value):
+    if _NOT_IN_URI.search(value):
         return False
     if parts.scheme.lower() in {"http", "https"}:
         return bool(parts.hostname)
@@ -161,16 +164,129 @@ def _problem(error: ValidationError, where: str) -> Problem:
     return Problem(label, keyword, f"{label}: {phrase}")
 
 
-_VALIDATORS: dict[int, tuple[dict[str, Any], Draft7Validator]] = {}
+Check = Callable[[Any], bool]
+
+#: Keywords that only annotate: they never fail an instance.
+_ANNOTATIONS = frozenset({"description", "default", "title", "example", "examples", "$comment"})
+_TYPES: dict[str, Check] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    # Draft 7 (as jsonschema has it): a float with no fraction is an integer too.
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+    ),
+}
 
 
-def _validator_for(schema: dict[str, Any]) -> Draft7Validator:
+def _quick_check(schema: Any) -> Check | None:
+    """Compile ``schema`` into a test that is true only for an instance Draft 7 finds valid.
+
+    Only the keywords the spec's request schemas use are known (types, string enums, required,
+    properties, items, lengths, pattern, the ``uri`` format), each as :mod:`jsonschema` reads it;
+    a schema with any other keyword gets ``None`` (no shortcut). A false answer proves nothing:
+    the caller asks :mod:`jsonschema` then, for the verdict and the message.
+    """
+    if not isinstance(schema, dict):
+        return None
+    checks: list[Check] = []
+    for key, arg in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        check = _keyword_check(key, arg)
+        if check is None:
+            return None
+        checks.append(check)
+    return lambda value: all(check(value) for check in checks)
+
+
+def _keyword_check(key: str, arg: Any) -> Check | None:  # noqa: PLR0911 - one branch per keyword
+    """One keyword's test (``None`` for a keyword or an argument it does not know)."""
+    if key == "type":
+        names = [arg] if isinstance(arg, str) else arg
+        if not isinstance(names, list) or not all(name in _TYPES for name in names):
+            return None
+        tests = [_TYPES[name] for name in names]
+        return lambda v: any(test(v) for test in tests)
+    if key == "enum" and isinstance(arg, list) and all(isinstance(each, str) for each in arg):
+        allowed = frozenset(arg)
+        return lambda v: isinstance(v, str) and v in allowed
+    if key == "required" and isinstance(arg, list) and all(isinstance(each, str) for each in arg):
+        return lambda v: not isinstance(v, dict) or all(name in v for name in arg)
+    if key == "properties" and isinstance(arg, dict):
+        subs = {name: _quick_check(sub) for name, sub in arg.items()}
+        if any(sub is None for sub in subs.values()):
+            return None
+        known: dict[str, Check] = {name: sub for name, sub in subs.items() if sub is not None}
+        return lambda v: (
+            not isinstance(v, dict) or all(name not in v or sub(v[name]) for name, sub in known.items())
+        )
+    if key == "items" and isinstance(arg, dict):
+        item = _quick_check(arg)
+        if item is None:
+            return None
+        return lambda v: not isinstance(v, list) or all(item(each) for each in v)
+    bound = arg if isinstance(arg, int) and not isinstance(arg, bool) else None
+    if bound is not None and key in {"minItems", "maxItems", "minLength", "maxLength"}:
+        kind = list if key.endswith("Items") else str
+        if key.startswith("min"):
+            return lambda v: not isinstance(v, kind) or len(v) >= bound
+        return lambda v: not isinstance(v, kind) or len(v) <= bound
+    if key == "pattern" and isinstance(arg, str):
+        regex = re.compile(arg)
+        return lambda v: not isinstance(v, str) or regex.search(v) is not None
+    if key == "format" and arg == "uri":
+        return lambda v: not isinstance(v, str) or is_uri(v)
+    return None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A schema's validator and quick check; for a ``oneOf`` told apart by ``model``, each member's."""
+
+    validator: Draft7Validator
+    quick: Check | None
+    by_model: dict[str, Check]
+
+
+_COMPILED: dict[int, tuple[dict[str, Any], _Compiled]] = {}
+
+
+def _compiled(schema: dict[str, Any]) -> _Compiled:
     # Schemas come from the cached loaders above, so each is compiled once (keyed by identity).
-    entry = _VALIDATORS.get(id(schema))
+    entry = _COMPILED.get(id(schema))
     if entry is None or entry[0] is not schema:
-        entry = (schema, Draft7Validator(schema, format_checker=_FORMATS))
-        _VALIDATORS[id(schema)] = entry
+        validator = Draft7Validator(schema, format_checker=_FORMATS)
+        entry = (schema, _Compiled(validator, _quick_check(schema), _members_by_model(schema)))
+        _COMPILED[id(schema)] = entry
     return entry[1]
+
+
+def _members_by_model(schema: dict[str, Any]) -> dict[str, Check]:
+    """Return model -> member's check for a schema that is only a ``oneOf`` of members with own models.
+
+    A body valid for the member its model names is then valid for the whole (no other member
+    takes that model), so the other members need no look. Any other schema: empty.
+    """
+    members = schema.get("oneOf") if set(schema) == {"oneOf"} else None
+    if not isinstance(members, list):
+        return {}
+    found: dict[str, Check] = {}
+    for member in members:
+        if not isinstance(member, dict):
+            return {}
+        models = member.get("properties", {}).get("model", {}).get("enum")
+        if not isinstance(models, list) or not models or "model" not in member.get("required", []):
+            return {}
+        check = _quick_check(member) or Draft7Validator(member, format_checker=_FORMATS).is_valid
+        for model in models:
+            if not isinstance(model, str) or model in found:
+                return {}
+            found[model] = check
+    return found
 
 
 def validate(value: Any, schema: dict[str, Any], where: str = "") -> Problem | None:
@@ -178,7 +294,16 @@ def validate(value: Any, schema: dict[str, Any], where: str = "") -> Problem | N
 
     ``where`` prefixes the field names (a query parameter's name, say).
     """
-    error = best_match(_validator_for(schema).iter_errors(value))
+    compiled = _compiled(schema)
+    # The shortcuts answer only "valid"; anything else takes jsonschema's full look, for the message.
+    if compiled.quick is not None and compiled.quick(value):
+        return None
+    if compiled.by_model and isinstance(value, dict):
+        model = value.get("model")
+        member = compiled.by_model.get(model) if isinstance(model, str) else None
+        if member is not None and member(value):
+            return None
+    error = best_match(compiled.validator.iter_errors(value))
     return None if error is None else _problem(_within_one_of(error), where)
 
 
