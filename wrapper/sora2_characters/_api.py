@@ -3,9 +3,9 @@
 This is the only module that imports the generated client (``sora2_characters_api``). The jobs API's
 requests are built here as plain dicts exactly as the generated operations' ``_get_kwargs`` and body
 models build them (the models cost more per call than the rest of the request building), and
-``contract_tests/test_api.py`` compares each builder with its generated operation for arbitrary
-arguments: a regeneration that changes a request fails there and is followed in this file alone. The
-upload is built with the generated operation itself. Responses are decoded here with a tolerant
+``contract_tests/test_generated_client.py`` compares each builder with its generated operation for
+arbitrary arguments: a regeneration that changes a request fails there and is followed in this file
+alone. The upload is built with the generated operation itself. Responses are decoded here with a tolerant
 decoder working on ``json.loads`` of the body (the generated models are strict and slow on the hot
 path).
 
@@ -87,8 +87,8 @@ def build_create_task(
 
     The body is built as the dict the generated model's ``to_dict`` returns, in its key order, not
     through the model: the model, its input and ``to_dict`` cost more than the rest of the wrapper's
-    request building. ``test_api`` compares every builder here with the generated operation for
-    arbitrary arguments, so a regeneration that changes a request fails there.
+    request building. ``test_generated_client`` compares every builder here with the generated
+    operation for arbitrary arguments, so a regeneration that changes a request fails there.
     """
     inputs: dict[str, Any] = {"character_file_url": [video_url]}
     if character_prompt is not None:
