@@ -135,3 +135,40 @@ def test_param_is_decoded_once_and_survives_pickling() -> None:
     assert info.param == {"input": {"a": 1}}
     assert info.param is info.param
     assert pickle.loads(pickle.dumps(info)).param == info.param  # noqa: S301 - our own object
+
+
+def _decoded() -> TaskInfo:
+    """A task record as a status query brings it: the result and the times decode on first access."""
+    return TaskInfo.from_data(
+        {
+            "taskId": "t1",
+            "model": "sora-2-characters",
+            "state": "success",
+            "resultJson": '{"character_id": "c1", "resultUrls": ["https://cdn.example/a.mp4"]}',
+            "createTime": 1764806400000,
+            "completeTime": "2026-12-04T00:01:00+00:00",
+        }
+    )
+
+
+@pytest.mark.parametrize("first", ["character_id", "result", "result_urls", "created_at", "repr", "pickle"])
+def test_a_decoded_record_is_the_same_value_whichever_field_is_read_first(first: str) -> None:
+    info = _decoded()
+    if first == "repr":
+        repr(info)
+    elif first == "pickle":
+        info = pickle.loads(pickle.dumps(info))  # noqa: S301 - our own bytes
+    else:
+        getattr(info, first)
+
+    assert info.character_id == "c1"
+    assert info.result == {"character_id": "c1", "resultUrls": ["https://cdn.example/a.mp4"]}
+    assert info.result_urls == ("https://cdn.example/a.mp4",)
+    assert info.created_at == datetime(2025, 12, 4, tzinfo=UTC)
+    assert info.completed_at == datetime(2026, 12, 4, 0, 1, tzinfo=UTC)
+    assert info.updated_at is None
+    assert info == _decoded()
+    assert hash(info) == hash(_decoded())
+    assert "character_id='c1'" in repr(_decoded())
+    with pytest.raises(AttributeError):
+        info.character_id = "changed"  # type: ignore[misc]

@@ -207,24 +207,27 @@ class TaskInfo(Record):
 
     """
 
+    # The fields decoded from ``resultJson`` and the three times live in underscored slots behind
+    # properties: from_data leaves them unset and they are decoded on first access (a status poll
+    # that only reads ``state`` skips a JSON parse and three datetimes, 40 % of a decode).
     __slots__ = (
         "__weakref__",
+        "_character_id",
+        "_completed_at",
+        "_created_at",
         "_param",
-        "character_id",
-        "completed_at",
+        "_result",
+        "_result_urls",
+        "_updated_at",
         "cost_time",
-        "created_at",
         "credits_consumed",
         "fail_code",
         "fail_message",
         "model",
         "progress",
         "raw",
-        "result",
-        "result_urls",
         "state",
         "task_id",
-        "updated_at",
     )
     __match_args__ = (
         "task_id",
@@ -250,19 +253,20 @@ class TaskInfo(Record):
     task_id: str
     model: str | None
     state: TaskState
-    character_id: str | None
-    result: Any
-    result_urls: tuple[str, ...]
     fail_code: str | None
     fail_message: str | None
-    created_at: datetime | None
-    updated_at: datetime | None
-    completed_at: datetime | None
     progress: int | None
     credits_consumed: float | None
     cost_time: float | None
     raw: Mapping[str, Any]
-    _param: Any  # param, once decoded
+    # Set by __init__, or on first access when made by from_data.
+    _result: Any
+    _character_id: str | None
+    _result_urls: tuple[str, ...]
+    _created_at: datetime | None
+    _updated_at: datetime | None
+    _completed_at: datetime | None
+    _param: Any
 
     def __init__(  # noqa: PLR0917 - positional, as the attrs class was
         self,
@@ -286,18 +290,75 @@ class TaskInfo(Record):
         put("task_id", task_id)
         put("model", model)
         put("state", state)
-        put("character_id", character_id)
-        put("result", result)
-        put("result_urls", result_urls)
+        put("_character_id", character_id)
+        put("_result", result)
+        put("_result_urls", result_urls)
         put("fail_code", fail_code)
         put("fail_message", fail_message)
-        put("created_at", created_at)
-        put("updated_at", updated_at)
-        put("completed_at", completed_at)
+        put("_created_at", created_at)
+        put("_updated_at", updated_at)
+        put("_completed_at", completed_at)
         put("progress", progress)
         put("credits_consumed", credits_consumed)
         put("cost_time", cost_time)
         put("raw", {} if raw is None else raw)
+
+    def _decode_result(self) -> None:
+        result = _decode_json_text(self.raw.get("resultJson"))
+        put = setter(self)
+        put("_character_id", _character_id(result))
+        put("_result_urls", _result_urls(result))
+        put("_result", result)
+
+    @property
+    def result(self) -> Any:
+        """The whole decoded ``resultJson`` (``None`` when absent or empty)."""
+        try:
+            return self._result
+        except AttributeError:
+            self._decode_result()
+            return self._result
+
+    @property
+    def character_id(self) -> str | None:
+        """The result's ``character_id`` (or the first of ``character_id_list``); ``None`` until success."""
+        try:
+            return self._character_id
+        except AttributeError:
+            self._decode_result()
+            return self._character_id
+
+    @property
+    def result_urls(self) -> tuple[str, ...]:
+        """The ``resultUrls`` of ``resultJson`` (empty for a character task)."""
+        try:
+            return self._result_urls
+        except AttributeError:
+            self._decode_result()
+            return self._result_urls
+
+    def _time(self, slot: str, key: str) -> datetime | None:
+        try:
+            value: datetime | None = getattr(self, slot)
+        except AttributeError:
+            value = _timestamp(self.raw.get(key))
+            setter(self)(slot, value)
+        return value
+
+    @property
+    def created_at(self) -> datetime | None:
+        """``createTime`` as a timezone-aware UTC datetime."""
+        return self._time("_created_at", "createTime")
+
+    @property
+    def updated_at(self) -> datetime | None:
+        """``updateTime`` as a timezone-aware UTC datetime."""
+        return self._time("_updated_at", "updateTime")
+
+    @property
+    def completed_at(self) -> datetime | None:
+        """``completeTime`` as a timezone-aware UTC datetime."""
+        return self._time("_completed_at", "completeTime")
 
     @property
     def param(self) -> Any:
@@ -338,27 +399,20 @@ class TaskInfo(Record):
             raise MalformedResponseError("the task record has no taskId")
         if "state" not in data:
             raise MalformedResponseError("the task record has no state")
-        result = _decode_json_text(get("resultJson"))
         model = get("model")
-        return cls(
-            task_id=found_id,
-            model=model if isinstance(model, str) else None,
-            state=_state(get("state")),
-            character_id=_character_id(result),
-            result=result,
-            result_urls=_result_urls(result),
-            fail_code=_opt_str(get("failCode")),
-            fail_message=_opt_str(get("failMsg")),
-            created_at=_timestamp(get("createTime")),
-            updated_at=_timestamp(get("updateTime")),
-            completed_at=_timestamp(get("completeTime")),
-            progress=_opt_int(get("progress")),
-            credits_consumed=_opt_float(
-                get("creditsConsumed") if get("creditsConsumed") is not None else get("consumeCredits")
-            ),
-            cost_time=_opt_float(get("costTime")),
-            raw=data,
-        )
+        credits = get("creditsConsumed")
+        info = cls.__new__(cls)  # the result and the times are decoded from raw on first access
+        put = setter(info)
+        put("task_id", found_id)
+        put("model", model if isinstance(model, str) else None)
+        put("state", _state(get("state")))
+        put("fail_code", _opt_str(get("failCode")))
+        put("fail_message", _opt_str(get("failMsg")))
+        put("progress", _opt_int(get("progress")))
+        put("credits_consumed", _opt_float(credits if credits is not None else get("consumeCredits")))
+        put("cost_time", _opt_float(get("costTime")))
+        put("raw", data)
+        return info
 
 
 class CreatedTask(Record):
