@@ -25,6 +25,8 @@ OPENAPI_TOOLS = ROOT / "openapi" / "tools"
 #: Four on two cores, because much of the suite waits (for servers, subprocesses and the fake's
 #: clock) rather than computes. ``nox -s tests -- -n 0`` runs in one process.
 PYTEST_WORKERS = ("-n", "4", "--dist", "loadfile", "--no-loadscope-reorder")
+#: The project's own Python sources outside site-packages (an editable install's, the generated client's).
+OWN_SOURCES = ("wrapper", "generated_client", "benchmarks", "openapi")
 
 
 def _install(session: nox.Session, *groups: str, extras: str = "cli,server,testing") -> None:
@@ -55,13 +57,13 @@ def tests(session: nox.Session) -> None:
     _install(session, "test")
     _npm_ci(session)
     _npm_ci(session, OPENAPI_TOOLS)
-    # Bytecode caches on, even where the environment turns them off: without them every xdist worker
-    # and every subprocess the suite starts (the CLI, the fakes, README consumers) recompiles the
-    # package, and pytest re-rewrites the asserts of every plugin's whole package (hypothesis,
-    # schemathesis...): collection alone took twice the CPU.
     # Our own sources compiled once here, not by each of the four workers (and the subprocesses the
     # suite starts) at the same moment; pip already compiled what it installed.
-    session.run("python", "-m", "compileall", "-q", "wrapper", "generated_client", "benchmarks", "openapi")
+    session.run("python", "-m", "compileall", "-q", "-x", "node_modules", *OWN_SOURCES)
+    # Bytecode caches on, even where the environment turns them off: without them every xdist worker
+    # and every subprocess the suite starts (the CLI, the fakes, README consumers) recompiles the
+    # package, and pytest re-rewrites the asserts of every plugin's whole package (hypothesis...):
+    # collection alone took twice the CPU.
     session.run("pytest", *PYTEST_WORKERS, *session.posargs, env={"PYTHONDONTWRITEBYTECODE": None})
 
 
