@@ -95,11 +95,7 @@ def build_create_task(
         inputs["character_prompt"] = character_prompt
     if safety_instruction is not None:
         inputs["safety_instruction"] = safety_instruction
-    body: dict[str, Any] = {"model": "sora-2-characters"}
-    if callback_url is not None:
-        body["callBackUrl"] = callback_url
-    body["input"] = inputs
-    return RequestSpec("POST", _CREATE_TASK_PATH, json=body)
+    return _create_task("sora-2-characters", inputs, callback_url)
 
 
 def build_create_task_from_task(
@@ -124,7 +120,12 @@ def build_create_task_from_task(
         inputs["character_user_name"] = character_user_name
     if safety_instruction is not None:
         inputs["safety_instruction"] = safety_instruction
-    body: dict[str, Any] = {"model": "sora-2-characters-pro"}
+    return _create_task("sora-2-characters-pro", inputs, callback_url)
+
+
+def _create_task(model: str, inputs: dict[str, Any], callback_url: str | None) -> RequestSpec:
+    """Build the createTask request of either model, its keys in the generated ``to_dict`` order."""
+    body: dict[str, Any] = {"model": model}
     if callback_url is not None:
         body["callBackUrl"] = callback_url
     body["input"] = inputs
